@@ -1,0 +1,20 @@
+export { ErrorCode, NtaError, ConfigError, UsageError, CaptureFormatError, ValidationError, StorageError } from './errors.js';
+export {
+  WIRE_VERSION,
+  isValidAgentId,
+  flowSubject,
+  heartbeatSubject,
+  hostStatsSubject,
+  deadLetterSubject,
+  Subjects,
+  Streams,
+} from './subjects.js';
+export { AgentId, ProtoName, FlowEndReason, L7Hints, FlowFeatures, FlowRecord, FlowBatch } from './schemas/flow.js';
+export {
+  ProtocolCounters,
+  TopTalker,
+  HostSecond,
+  HostStatsBatch,
+  CaptureInterface,
+  Heartbeat,
+} from './schemas/telemetry.js';
