@@ -11,6 +11,69 @@ interface Talker {
 }
 
 /**
+ * IPv4 talkers of one second in an open-addressing table of typed arrays: summing
+ * per address allocates nothing (a Map keyed by 32-bit addresses boxes every key).
+ */
+class Ipv4TalkerTable {
+  private mask = 1023;
+  private keys = new Uint32Array(1024);
+  private used = new Uint8Array(1024);
+  packets = new Float64Array(1024);
+  bytes = new Float64Array(1024);
+  /** Occupied positions, in insertion order. */
+  slots = new Int32Array(1024);
+  count = 0;
+
+  add(addr: number, packets: number, bytes: number): void {
+    if ((this.count + 1) * 2 > this.mask) this.grow();
+    let i = finalize32(addr) & this.mask;
+    while (this.used[i] === 1 && this.keys[i] !== addr) i = (i + 1) & this.mask;
+    if (this.used[i] === 0) {
+      this.used[i] = 1;
+      this.keys[i] = addr;
+      this.packets[i] = 0;
+      this.bytes[i] = 0;
+      this.slots[this.count++] = i;
+    }
+    this.packets[i] += packets;
+    this.bytes[i] += bytes;
+  }
+
+  key(i: number): number {
+    return this.keys[i];
+  }
+
+  clear(): void {
+    for (let n = 0; n < this.count; n++) this.used[this.slots[n]] = 0;
+    this.count = 0;
+  }
+
+  private grow(): void {
+    const old = { keys: this.keys, packets: this.packets, bytes: this.bytes, slots: this.slots, count: this.count };
+    const size = (this.mask + 1) * 2;
+    this.mask = size - 1;
+    this.keys = new Uint32Array(size);
+    this.used = new Uint8Array(size);
+    this.packets = new Float64Array(size);
+    this.bytes = new Float64Array(size);
+    this.slots = new Int32Array(size);
+    this.count = 0;
+    for (let n = 0; n < old.count; n++) {
+      const i = old.slots[n];
+      this.add(old.keys[i], old.packets[i], old.bytes[i]);
+    }
+  }
+}
+
+function finalize32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
  * Per-second counters for the whole host: packets, bytes, per protocol, and the top
  * talkers (bytes sent plus received per address). Talkers are summed from the flows
  * active in the second, so the per-packet path does no second lookup.
@@ -21,7 +84,8 @@ export class HostCounters {
   private bytes = 0;
   private readonly protoPackets = new Float64Array(4); // tcp, udp, icmp, other
   private readonly protoBytes = new Float64Array(4);
-  private talkers = new Map<number | string, Talker>();
+  private readonly talkers4 = new Ipv4TalkerTable();
+  private talkers6 = new Map<string, Talker>();
   private readonly fold = (table: FlowTable, slot: number, packets: number, bytes: number): void => {
     this.addTalkers(table, slot, packets, bytes);
   };
@@ -77,13 +141,14 @@ export class HostCounters {
     this.bytes = 0;
     p.fill(0);
     b.fill(0);
-    this.talkers = new Map();
+    this.talkers4.clear();
+    this.talkers6 = new Map();
   }
 
   private addTalkers(table: FlowTable, slot: number, packets: number, bytes: number): void {
     if (table.family[slot] === 4) {
-      this.addTalker(table.addrA[slot], packets, bytes);
-      this.addTalker(table.addrB[slot], packets, bytes);
+      this.talkers4.add(table.addrA[slot], packets, bytes);
+      this.talkers4.add(table.addrB[slot], packets, bytes);
     } else {
       const w = table.v6Words;
       const p = table.addrA[slot] * 8;
@@ -92,9 +157,9 @@ export class HostCounters {
     }
   }
 
-  private addTalker(key: number | string, packets: number, bytes: number): void {
-    const t = this.talkers.get(key);
-    if (t === undefined) this.talkers.set(key, { packets, bytes });
+  private addTalker(key: string, packets: number, bytes: number): void {
+    const t = this.talkers6.get(key);
+    if (t === undefined) this.talkers6.set(key, { packets, bytes });
     else {
       t.packets += packets;
       t.bytes += bytes;
@@ -102,21 +167,20 @@ export class HostCounters {
   }
 
   private topTalkers(): TopTalker[] {
-    const top: Array<[number | string, Talker]> = [];
-    for (const entry of this.talkers) {
-      if (top.length < TOP_TALKERS) {
-        top.push(entry);
-        if (top.length === TOP_TALKERS) top.sort((x, y) => y[1].bytes - x[1].bytes);
-      } else if (entry[1].bytes > top[TOP_TALKERS - 1][1].bytes) {
-        top[TOP_TALKERS - 1] = entry;
-        top.sort((x, y) => y[1].bytes - x[1].bytes);
-      }
+    const top: TopTalker[] = [];
+    // Keeps `top` sorted by bytes, largest first, holding at most TOP_TALKERS.
+    const offer = (bytes: number, packets: number, addr: () => string): void => {
+      if (top.length === TOP_TALKERS && bytes <= top[TOP_TALKERS - 1].bytes) return;
+      let i = top.length < TOP_TALKERS ? top.length : TOP_TALKERS - 1;
+      top[i] = { addr: addr(), packets, bytes };
+      for (; i > 0 && top[i - 1].bytes < top[i].bytes; i--) [top[i - 1], top[i]] = [top[i], top[i - 1]];
+    };
+    const t4 = this.talkers4;
+    for (let n = 0; n < t4.count; n++) {
+      const i = t4.slots[n];
+      offer(t4.bytes[i], t4.packets[i], () => formatIpv4(t4.key(i)));
     }
-    if (top.length < TOP_TALKERS) top.sort((x, y) => y[1].bytes - x[1].bytes);
-    return top.map(([key, t]) => ({
-      addr: typeof key === 'number' ? formatIpv4(key) : key,
-      packets: t.packets,
-      bytes: t.bytes,
-    }));
+    for (const [addr, t] of this.talkers6) offer(t.bytes, t.packets, () => addr);
+    return top;
   }
 }
