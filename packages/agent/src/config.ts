@@ -40,6 +40,10 @@ interface CommonConfig {
 export interface ReadConfig extends CommonConfig {
   command: 'read';
   file: string;
+  /** Replay pacing relative to capture time; Infinity reads as fast as possible. */
+  speed: number;
+  /** Stamp packets as if the capture started now (demos); forensic imports keep original times. */
+  shiftToNow: boolean;
 }
 
 export interface CaptureConfig extends CommonConfig {
@@ -62,6 +66,12 @@ const commonOptions = {
   'max-flows': { type: 'string' },
   'no-l7': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const readOptions = {
+  ...commonOptions,
+  speed: { type: 'string' },
+  'shift-to-now': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 const captureOptions = {
@@ -141,12 +151,15 @@ function common(values: Record<string, string | boolean | undefined>, env: Env, 
 export type ParsedCommand = ReadConfig | CaptureConfig | { command: 'help'; text: string };
 
 export function parseReadArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ReadConfig | { command: 'help'; text: string } {
-  const { values, positionals } = parse(args, commonOptions, 'read');
+  const { values, positionals } = parse(args, readOptions, 'read');
   if (values.help) return { command: 'help', text: READ_HELP };
   if (positionals.length === 0) throw new UsageError('read: missing FILE (a pcap or pcapng capture)');
   if (positionals.length > 1) throw new UsageError(`read: expected one FILE, got ${positionals.length}: ${positionals.join(' ')}`);
   const e = readEnv(env);
-  return { command: 'read', file: positionals[0], ...common(values, e, 'warn') };
+  const speed = values.speed === undefined || values.speed === 'max'
+    ? Infinity
+    : numberFlag('speed', values.speed, z.number().positive().max(1e6), Infinity, "a positive number or 'max'");
+  return { command: 'read', file: positionals[0], speed, shiftToNow: values['shift-to-now'] === true, ...common(values, e, 'warn') };
 }
 
 export function parseCaptureArgs(args: string[], env: NodeJS.ProcessEnv = process.env): CaptureConfig | { command: 'help'; text: string } {
@@ -197,6 +210,11 @@ export const READ_HELP = `Usage: nta-agent read FILE [options]
 
 Reads a pcap or pcapng file and writes one flow per line to stdout, or publishes the
 flows with --nats. Ends with one JSON summary line on stderr.
+
+Replay options:
+  --speed N|max              pace packets at N times capture speed (default max: no pacing)
+  --shift-to-now             stamp packets as if the capture started now (demos); without
+                             it flows keep the capture's own times (forensic import)
 ${COMMON_HELP}`;
 
 export const CAPTURE_HELP = `Usage: nta-agent capture [--interface IF] [--filter BPF] --nats URL [options]

@@ -23,7 +23,14 @@ export interface ReadOptions {
   onChunk?: () => void | Promise<void>;
   /** Checked between chunks: stop reading early (Ctrl-C). */
   shouldStop?: () => boolean;
+  /**
+   * Replay pacing: milliseconds to wait before delivering a packet stamped `tsMs`
+   * (0 or less: deliver now). Only consulted when set, so a plain read pays nothing.
+   */
+  pace?: (tsMs: number) => number;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -77,7 +84,9 @@ async function readClassic(
   result.linkTypes.push(linkType);
   file.pos = 24;
   let packets = 0;
+  const pace = options.pace;
   for (;;) {
+    let waitMs = 0;
     // Synchronous inner loop over the records already in memory.
     const buf = file.buf;
     const view = file.view;
@@ -93,6 +102,7 @@ async function readClassic(
       }
       if (end - pos < recordHeaderLen + capLen) break;
       const tsMs = view.getUint32(pos, le) * 1000 + view.getUint32(pos + 4, le) / fracPerMs;
+      if (pace !== undefined && (waitMs = pace(tsMs)) > 0) break;
       const wireLen = view.getUint32(pos + 12, le);
       sink.packet(linkType, tsMs, buf, pos + recordHeaderLen, capLen, wireLen > capLen ? wireLen : capLen);
       packets++;
@@ -100,6 +110,10 @@ async function readClassic(
     }
     file.pos = pos;
     if (options.shouldStop?.()) break;
+    if (waitMs > 0) {
+      await sleep(Math.min(waitMs, 1000));
+      continue;
+    }
     if (file.eof) {
       if (file.available > 0) {
         result.error = `${path}: truncated last record (${file.available} bytes at byte ${file.offset})`;

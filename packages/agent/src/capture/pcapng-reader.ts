@@ -39,7 +39,7 @@ export async function readPcapng(file: ChunkedFile, sink: PacketSink, options: R
     return result;
   };
 
-  for (;;) {
+  blocks: for (;;) {
     if (file.available < 12) {
       if (file.eof) {
         if (file.available > 0) result.error = `truncated last block (${file.available} bytes at byte ${file.offset})`;
@@ -108,7 +108,14 @@ export async function readPcapng(file: ChunkedFile, sink: PacketSink, options: R
           break;
         }
         const units = view.getUint32(body + 4, le) * 4294967296 + view.getUint32(body + 8, le);
-        lastTsMs = units / iface.unitsPerMs + iface.offsetMs;
+        const tsMs = units / iface.unitsPerMs + iface.offsetMs;
+        const waitMs = options.pace?.(tsMs) ?? 0;
+        if (waitMs > 0) {
+          if (options.shouldStop?.()) break blocks;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 1000)));
+          continue blocks;
+        }
+        lastTsMs = tsMs;
         sink.packet(iface.linkType, lastTsMs, buf, body + 20, capLen, wireLen > capLen ? wireLen : capLen);
         packets++;
         break;

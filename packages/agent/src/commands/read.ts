@@ -34,7 +34,19 @@ export async function runRead(config: ReadConfig, output: FlowOutput, shouldStop
     { onFlow: (flow) => output.write(flow) },
   );
   const started = performance.now();
-  const result = await readCaptureFile(config.file, pipeline, { onChunk: () => output.drain(), shouldStop });
+  const replay = replayTiming(config);
+  const sink = config.shiftToNow
+    ? {
+        packet(linkType: number, tsMs: number, buf: Uint8Array, off: number, capLen: number, wireLen: number): void {
+          pipeline.packet(linkType, tsMs + replay.shiftMs(tsMs), buf, off, capLen, wireLen);
+        },
+      }
+    : pipeline;
+  const result = await readCaptureFile(config.file, sink, {
+    onChunk: () => output.drain(),
+    shouldStop,
+    pace: Number.isFinite(config.speed) ? replay.pace : undefined,
+  });
   pipeline.finish();
   const closed = await output.close();
   const elapsedS = (performance.now() - started) / 1000;
@@ -55,6 +67,31 @@ export async function runRead(config: ReadConfig, output: FlowOutput, shouldStop
   if (closed.published !== undefined) summary.published = closed.published;
   if (result.error !== undefined) summary.error = result.error;
   return summary;
+}
+
+/** Anchors a replay to the wall clock at its first packet: how far to shift stamps, how long to wait. */
+function replayTiming(config: ReadConfig): { shiftMs(tsMs: number): number; pace(tsMs: number): number } {
+  let firstTsMs: number | undefined;
+  let startedAtMs = 0;
+  const anchor = (tsMs: number): number => {
+    if (firstTsMs === undefined) {
+      firstTsMs = tsMs;
+      startedAtMs = Date.now();
+    }
+    return firstTsMs;
+  };
+  return {
+    // A shifted packet is stamped at the replay's start plus its (scaled) offset into the capture.
+    shiftMs: (tsMs) => {
+      const sinceFirst = tsMs - anchor(tsMs);
+      const scaled = Number.isFinite(config.speed) ? sinceFirst / config.speed : sinceFirst;
+      return startedAtMs + scaled - tsMs;
+    },
+    pace: (tsMs) => {
+      const first = anchor(tsMs);
+      return (tsMs - first) / config.speed - (Date.now() - startedAtMs);
+    },
+  };
 }
 
 export function stdoutOutput(config: ReadConfig): FlowOutput {

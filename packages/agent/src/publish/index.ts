@@ -1,0 +1,11 @@
+export { NatsPublisher } from './nats-publisher.js';
+export type { NatsPublisherOptions, PublisherStats } from './nats-publisher.js';
+export { Spool, SpoolError, DEFAULT_SPOOL_MAX_BYTES, encodeRecord, decodeRecord } from './spool.js';
+export type { SpoolEntry, SpoolOptions, SpoolRecord, SpoolStats } from './spool.js';
+export { ensureStreams, streamConfigs, DEFAULT_STREAM_LIMITS } from './streams.js';
+export type { EnsureResult, StreamLimits } from './streams.js';
+export { Outbox } from './outbox.js';
+export type { OutboxOptions, OutboxStats } from './outbox.js';
+export { LogLimiter } from './log-limiter.js';
+export { JsonBatcher, flowBatcher, hostStatsBatcher } from './batcher.js';
+export type { BatchKind, BatcherIdentity, BatcherLimits, EncodedBatch, InvalidItemsHandler } from './batcher.js';

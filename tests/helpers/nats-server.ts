@@ -1,0 +1,192 @@
+/**
+ * Starts a real nats-server (JetStream on, loopback, ephemeral port) for tests, in the
+ * manner of nats.js's `nst/` harness: `-p -1` plus `--ports_file_dir`, then the port it
+ * chose is kept so `restart()` comes back on the same port with the same store dir.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { tmpdir, homedir } from 'node:os';
+import { join, delimiter } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface NatsServerHandle {
+  /** `nats://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  readonly storeDir: string;
+  /** The current process id (changes on restart); undefined while stopped. */
+  readonly pid: number | undefined;
+  /** SIGTERM and wait for the process to exit (SIGKILL after 10 s). Idempotent. */
+  stop(): Promise<void>;
+  /** Stop if running, then start again on the same port and store dir (JetStream data survives). */
+  restart(): Promise<void>;
+  /** Stop, and remove the store dir if this helper created it. */
+  cleanup(): Promise<void>;
+}
+
+export interface StartNatsServerOptions {
+  /** A fixed port; default: the server picks a free one (`-p -1`). */
+  port?: number;
+  /** JetStream store dir; default: a fresh temporary directory removed by cleanup(). */
+  storeDir?: string;
+  /** Extra command-line arguments (e.g. `--user`, `--pass`). */
+  args?: string[];
+  /** How long to wait until the server accepts connections. Default 15 s. */
+  startTimeoutMs?: number;
+}
+
+const running = new Set<ChildProcess>();
+/** Temporary dirs this helper made, removed at exit if a test did not call cleanup(). */
+const tempDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  const killAll = (): void => {
+    for (const child of running) child.kill('SIGKILL');
+    running.clear();
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+    tempDirs.clear();
+  };
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      killAll();
+      // Restore the default action when nobody else handles the signal.
+      process.removeListener(signal, onSignal);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+/** Same lookup as scripts/lib.sh `nats_server_bin`: $NTA_NATS_SERVER, PATH, then the cache. */
+export function natsServerBin(): string {
+  const fromEnv = process.env.NTA_NATS_SERVER;
+  if (fromEnv) return fromEnv;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'nats-server');
+    if (isExecutable(candidate)) return candidate;
+  }
+  const cacheDir = process.env.NTA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nta');
+  return join(cacheDir, 'bin', 'nats-server');
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startNatsServer(opts: StartNatsServerOptions = {}): Promise<NatsServerHandle> {
+  const bin = natsServerBin();
+  if (!isExecutable(bin)) {
+    throw new Error(
+      `nats-server binary not found at ${bin}. Set NTA_NATS_SERVER to a nats-server (v2.9+) binary, ` +
+        'or run `npm test` / `bash scripts/setup.sh --test`, which builds it into ~/.cache/nta/bin.',
+    );
+  }
+  installExitHook();
+  const ownsStore = opts.storeDir === undefined;
+  const storeDir = opts.storeDir ?? mkdtempSync(join(tmpdir(), 'nta-nats-js-'));
+  const portsDir = mkdtempSync(join(tmpdir(), 'nta-nats-ports-'));
+  tempDirs.add(portsDir);
+  if (ownsStore) tempDirs.add(storeDir);
+  const startTimeoutMs = opts.startTimeoutMs ?? 15_000;
+  let port = opts.port ?? -1;
+  let child: ChildProcess | undefined;
+  let stderrTail = '';
+
+  async function launch(): Promise<void> {
+    const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir];
+    const proc = spawn(bin, [...args, ...(opts.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = proc;
+    running.add(proc);
+    stderrTail = '';
+    proc.stderr?.setEncoding('utf8');
+    proc.stderr?.on('data', (chunk: string) => {
+      stderrTail = (stderrTail + chunk).slice(-4000);
+    });
+    proc.once('exit', () => running.delete(proc));
+    const deadline = Date.now() + startTimeoutMs;
+    // <executable name>_<pid>.ports
+    const portsFile = (): string | undefined => readdirSync(portsDir).find((f) => f.endsWith(`_${proc.pid}.ports`));
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new Error(`nats-server exited during start (code ${proc.exitCode}, signal ${proc.signalCode}):\n${stderrTail}`);
+      }
+      const file = port === -1 ? portsFile() : undefined;
+      if (file) {
+        try {
+          const ports = JSON.parse(readFileSync(join(portsDir, file), 'utf8')) as { nats?: string[] };
+          const first = ports.nats?.[0];
+          if (first) port = Number(new URL(first).port);
+        } catch {
+          // written but not complete yet: read again next round
+        }
+      }
+      if (port > 0 && (await acceptsConnections(port))) return;
+      await sleep(25);
+    }
+    proc.kill('SIGKILL');
+    throw new Error(`nats-server did not accept connections within ${startTimeoutMs} ms:\n${stderrTail}`);
+  }
+
+  async function stop(): Promise<void> {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const killTimer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killTimer);
+  }
+
+  await launch();
+
+  return {
+    get url() {
+      return `nats://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    storeDir,
+    get pid() {
+      return child?.pid;
+    },
+    stop,
+    async restart() {
+      await stop();
+      await launch();
+    },
+    async cleanup() {
+      await stop();
+      for (const dir of ownsStore ? [portsDir, storeDir] : [portsDir]) {
+        rmSync(dir, { recursive: true, force: true });
+        tempDirs.delete(dir);
+      }
+    },
+  };
+}
+
+/** True when something on 127.0.0.1:port accepts a TCP connection and sends the NATS INFO line. */
+function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('data', (data) => done(data.toString('latin1').startsWith('INFO')));
+    socket.once('error', () => done(false));
+  });
+}
