@@ -22,6 +22,8 @@ export function createPublisher(config: ReadConfig | CaptureConfig, log: Logger)
   });
 }
 
+const FLUSH_WAIT_MS = 30_000;
+
 /** Publishes a file's flows; waits for the stream when NATS is slower than the file. */
 export async function natsOutput(config: ReadConfig): Promise<FlowOutput> {
   const log = createLogger(config.logLevel, config.agentId);
@@ -42,7 +44,13 @@ export async function natsOutput(config: ReadConfig): Promise<FlowOutput> {
     },
     close: async () => {
       handOver();
-      await publisher.close(30_000);
+      // An import is done when JetStream has every flow; a short wait covers a slow first connect.
+      try {
+        await publisher.flush(FLUSH_WAIT_MS);
+      } catch {
+        // not all acknowledged in time: close() spools the rest
+      }
+      await publisher.close(5_000);
       const s = publisher.stats();
       if (s.spool.pendingBatches > 0) {
         log.warn({ spooled: s.spool.pendingBatches, spoolDir: config.nats?.spoolDir }, 'NATS did not take every batch; the rest waits in the spool and is sent on the next run');
