@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 import { NtaError } from '@nta/shared';
 import { runRead, stdoutOutput } from './commands/read.js';
 import { MAIN_HELP, parseCaptureArgs, parseReadArgs } from './config.js';

@@ -59,10 +59,10 @@ describe('flow-table', () => {
 
   it('flow-table - expires idle UDP flows after the idle timeout, judged by packet time', () => {
     const { pipeline, flows, send } = harness({ idleTimeoutMs: 15_000 });
-    send(0, ipv4Packet('10.0.0.1', '10.0.0.2', udp(1000, 2000)));
-    send(14_000, ipv4Packet('10.0.0.3', '10.0.0.4', udp(1000, 2000)));
+    send(0, ipv4Packet('10.0.0.1', '10.0.0.2', udp(40000, 2000)));
+    send(14_000, ipv4Packet('10.0.0.3', '10.0.0.4', udp(40000, 2000)));
     expect(flows).toHaveLength(0);
-    send(15_500, ipv4Packet('10.0.0.3', '10.0.0.4', udp(1000, 2000)));
+    send(15_500, ipv4Packet('10.0.0.3', '10.0.0.4', udp(40000, 2000)));
     expect(flows.map((f) => f.src)).toEqual(['10.0.0.1']);
     expect(flows[0].endReason).toBe('idle');
     pipeline.finish();

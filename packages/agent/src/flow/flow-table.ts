@@ -66,7 +66,6 @@ export class FlowTable {
   private readonly bucketMask: number;
   private readonly buckets: Int32Array;
   private readonly chainNext: Int32Array;
-  private readonly hash: Uint32Array;
   // Key (canonical order). For IPv6, addrA/addrB index v6Words (8 words per flow: A then B).
   readonly addrA: Uint32Array;
   readonly addrB: Uint32Array;
@@ -90,8 +89,9 @@ export class FlowTable {
   readonly bytesFromA: Float64Array;
   readonly bytesFromB: Float64Array;
   readonly payloadBytes: Float64Array;
-  readonly sizeMin: Uint32Array;
-  readonly sizeMax: Uint32Array;
+  /** Frame sizes clamp at 65535 (TSO super-frames can be larger). */
+  readonly sizeMin: Uint16Array;
+  readonly sizeMax: Uint16Array;
   readonly sizeSumSq: Float64Array;
   readonly iatSumSq: Float64Array;
   readonly iatMin: Float32Array;
@@ -100,11 +100,10 @@ export class FlowTable {
   readonly synAckCount: Uint16Array;
   readonly finCount: Uint16Array;
   readonly rstCount: Uint16Array;
-  // Per-second activity, folded into host counters at each second boundary.
+  // Per-second activity, folded into host counters at each second boundary; a flow is on
+  // the touched list while its secPackets is non-zero.
   readonly secPackets: Uint32Array;
-  readonly secBytes: Float64Array;
-  readonly secEpoch: Uint32Array;
-  private epoch = 1;
+  readonly secBytes: Uint32Array;
   private touched: Int32Array;
   private touchedCount = 0;
 
@@ -139,7 +138,6 @@ export class FlowTable {
     // Buckets hold slot + 1 so that 0 means empty and the zeroed array needs no fill (its pages stay untouched until used).
     this.buckets = new Int32Array(buckets);
     this.chainNext = new Int32Array(cap);
-    this.hash = new Uint32Array(cap);
     this.addrA = new Uint32Array(cap);
     this.addrB = new Uint32Array(cap);
     this.ports = new Uint32Array(cap);
@@ -160,8 +158,8 @@ export class FlowTable {
     this.bytesFromA = new Float64Array(cap);
     this.bytesFromB = new Float64Array(cap);
     this.payloadBytes = new Float64Array(cap);
-    this.sizeMin = new Uint32Array(cap);
-    this.sizeMax = new Uint32Array(cap);
+    this.sizeMin = new Uint16Array(cap);
+    this.sizeMax = new Uint16Array(cap);
     this.sizeSumSq = new Float64Array(cap);
     this.iatSumSq = new Float64Array(cap);
     this.iatMin = new Float32Array(cap);
@@ -171,8 +169,7 @@ export class FlowTable {
     this.finCount = new Uint16Array(cap);
     this.rstCount = new Uint16Array(cap);
     this.secPackets = new Uint32Array(cap);
-    this.secBytes = new Float64Array(cap);
-    this.secEpoch = new Uint32Array(cap);
+    this.secBytes = new Uint32Array(cap);
     this.touched = new Int32Array(1024);
     this.lruPrev = new Int32Array(cap);
     this.lruNext = new Int32Array(cap);
@@ -219,7 +216,6 @@ export class FlowTable {
     let slot = this.buckets[h & this.bucketMask] - 1;
     while (slot >= 0) {
       if (
-        this.hash[slot] === h &&
         this.ports[slot] === ports &&
         this.proto[slot] === proto &&
         this.vlan[slot] === vlan &&
@@ -272,7 +268,6 @@ export class FlowTable {
     const bucket = h & this.bucketMask;
     this.chainNext[slot] = this.buckets[bucket] - 1;
     this.buckets[bucket] = slot + 1;
-    this.hash[slot] = h;
     this.ports[slot] = ports;
     this.proto[slot] = pkt.ipProto;
     this.vlan[slot] = pkt.vlan;
@@ -310,7 +305,7 @@ export class FlowTable {
     this.bytesFromA[slot] = 0;
     this.bytesFromB[slot] = 0;
     this.payloadBytes[slot] = 0;
-    this.sizeMin[slot] = 0xffffffff;
+    this.sizeMin[slot] = 0xffff;
     this.sizeMax[slot] = 0;
     this.sizeSumSq[slot] = 0;
     this.iatSumSq[slot] = 0;
@@ -320,7 +315,8 @@ export class FlowTable {
     this.synAckCount[slot] = 0;
     this.finCount[slot] = 0;
     this.rstCount[slot] = 0;
-    this.secEpoch[slot] = 0;
+    this.secPackets[slot] = 0;
+    this.secBytes[slot] = 0;
     let timerClass = T_OTHER;
     if (pkt.ipProto === IpProto.TCP) timerClass = pkt.tcpFlags & SYN ? T_TCP_NEW : T_TCP_ESTABLISHED;
     this.timerClass[slot] = timerClass;
@@ -349,15 +345,13 @@ export class FlowTable {
       this.flagsFromB[slot] |= flags;
     }
     this.payloadBytes[slot] += pkt.payloadLen;
-    if (wireLen < this.sizeMin[slot]) this.sizeMin[slot] = wireLen;
-    if (wireLen > this.sizeMax[slot]) this.sizeMax[slot] = wireLen;
+    const size = wireLen < 0xffff ? wireLen : 0xffff;
+    if (size < this.sizeMin[slot]) this.sizeMin[slot] = size;
+    if (size > this.sizeMax[slot]) this.sizeMax[slot] = size;
     this.sizeSumSq[slot] += wireLen * wireLen;
 
     // Per-second activity for host counters.
-    if (this.secEpoch[slot] !== this.epoch) {
-      this.secEpoch[slot] = this.epoch;
-      this.secPackets[slot] = 0;
-      this.secBytes[slot] = 0;
+    if (this.secPackets[slot] === 0) {
       if (this.touchedCount === this.touched.length) {
         const grown = new Int32Array(this.touched.length * 2);
         grown.set(this.touched);
@@ -435,10 +429,13 @@ export class FlowTable {
   rollSecond(visit: (table: FlowTable, slot: number, packets: number, bytes: number) => void): void {
     for (let i = 0; i < this.touchedCount; i++) {
       const slot = this.touched[i];
-      if (this.secEpoch[slot] === this.epoch) visit(this, slot, this.secPackets[slot], this.secBytes[slot]);
+      // A slot can be listed twice when its flow left and the slot was reused in the same second.
+      if (this.secPackets[slot] === 0) continue;
+      visit(this, slot, this.secPackets[slot], this.secBytes[slot]);
+      this.secPackets[slot] = 0;
+      this.secBytes[slot] = 0;
     }
     this.touchedCount = 0;
-    this.epoch = this.epoch === 0xffffffff ? 1 : this.epoch + 1;
   }
 
   /** Set by the host counters: called for a flow's current-second activity when it leaves mid-second. */
@@ -458,12 +455,13 @@ export class FlowTable {
 
   private exportAndRemove(slot: number, reason: number): void {
     this.onExport(this, slot, reason);
-    if (this.secEpoch[slot] === this.epoch) {
+    if (this.secPackets[slot] !== 0) {
       this.onLeaveMidSecond?.(this, slot, this.secPackets[slot], this.secBytes[slot]);
-      this.secEpoch[slot] = 0;
+      this.secPackets[slot] = 0;
+      this.secBytes[slot] = 0;
     }
     // Unlink from its hash chain.
-    const bucket = this.hash[slot] & this.bucketMask;
+    const bucket = this.slotHash(slot) & this.bucketMask;
     let cur = this.buckets[bucket] - 1;
     if (cur === slot) {
       this.buckets[bucket] = this.chainNext[slot] + 1;
@@ -482,6 +480,16 @@ export class FlowTable {
     this.family[slot] = 0;
     this.freeSlots[this.freeCount++] = slot;
     this.active--;
+  }
+
+  /** The slot's bucket hash, recomputed from its key (storing it would cost 4 bytes a flow). */
+  private slotHash(slot: number): number {
+    const ports = this.ports[slot];
+    const proto = this.proto[slot];
+    if (this.family[slot] === 4) return hash2(this.addrA[slot], this.addrB[slot], ports, proto);
+    const w = this.v6Words;
+    const p = this.addrA[slot] * 8;
+    return hash8(w[p], w[p + 1], w[p + 2], w[p + 3], w[p + 4], w[p + 5], w[p + 6], w[p + 7], ports, proto | 0x600);
   }
 
   private lruAppend(slot: number, c: number): void {
