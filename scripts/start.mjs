@@ -1,0 +1,178 @@
+// Starts NTA on one machine with embedded defaults: nats-server (JetStream, data in
+// ./var/nats) as a managed child, and a local agent capturing the default interface, or
+// replaying a sample capture where live capture is not permitted. NATS_URL switches to
+// an existing server. Ctrl-C stops everything.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const agentCli = join(root, 'packages/agent/dist/cli.js');
+const say = (msg) => process.stderr.write(`\x1b[1;32m[nta]\x1b[0m ${msg}\n`);
+const die = (msg) => {
+  process.stderr.write(`\x1b[1;31mnta: ${msg}\x1b[0m\n`);
+  process.exit(1);
+};
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      replay: { type: 'string' },
+      speed: { type: 'string', default: '1' },
+      interface: { type: 'string' },
+      filter: { type: 'string' },
+      'no-agent': { type: 'boolean' },
+      port: { type: 'string', default: '8080' },
+      'nats-port': { type: 'string', default: '4222' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+} catch (err) {
+  die(`${err.message.split('. To specify')[0]}\nusage: npm start -- [--replay FILE] [--speed N|max] [--interface IF] [--filter BPF] [--no-agent] [--port N]`);
+}
+if (args.help) {
+  process.stdout.write(`Usage: npm start -- [options]
+  --replay FILE      replay a pcap/pcapng (times shifted to now) instead of capturing live
+  --speed N|max      replay speed (default 1, real time)
+  --interface IF     capture on IF (default: the first interface up that is not loopback)
+  --filter BPF       capture filter
+  --no-agent         start only the servers
+  --port N           console port (default 8080)
+  --nats-port N      embedded NATS port (default 4222)
+Environment: NATS_URL uses an existing NATS server instead of the embedded one.
+`);
+  process.exit(0);
+}
+
+const children = new Set();
+let stopping = false;
+function stopAll(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping…');
+  for (const c of children) c.kill('SIGTERM');
+  const deadline = setTimeout(() => {
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(code);
+  }, 10_000);
+  const check = setInterval(() => {
+    if ([...children].every((c) => c.exitCode !== null || c.signalCode !== null)) {
+      clearInterval(check);
+      clearTimeout(deadline);
+      process.exit(code);
+    }
+  }, 100);
+}
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+
+function run(name, cmd, argv, opts = {}) {
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  children.add(child);
+  child.on('exit', (code, signal) => {
+    children.delete(child);
+    if (!stopping && opts.onExit) opts.onExit(code, signal);
+    else if (!stopping) {
+      say(`${name} exited (${signal ?? code}); stopping`);
+      stopAll(1);
+    }
+  });
+  return child;
+}
+
+function portFree(port) {
+  return new Promise((resolvePort) => {
+    const srv = createServer();
+    srv.once('error', () => resolvePort(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolvePort(true)));
+  });
+}
+
+async function waitForPort(port, timeoutMs) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (!(await portFree(port))) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+async function startNats() {
+  if (process.env.NATS_URL) {
+    say(`using NATS at ${process.env.NATS_URL}`);
+    return process.env.NATS_URL;
+  }
+  const port = Number(args['nats-port']);
+  if (!(await portFree(port))) {
+    die(`port ${port} is already in use: is another NTA or nats-server running? Stop it, pass --nats-port N, or set NATS_URL to use it`);
+  }
+  const bin = process.env.NTA_NATS_SERVER || 'nats-server';
+  const store = join(root, 'var/nats');
+  mkdirSync(store, { recursive: true });
+  const logFile = join(root, 'var/log/nats-server.log');
+  mkdirSync(dirname(logFile), { recursive: true });
+  run('nats-server', bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store, '-n', 'nta-embedded', '-l', logFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!(await waitForPort(port, 15_000))) die(`nats-server did not start on port ${port}`);
+  const url = `nats://127.0.0.1:${port}`;
+  say(`NATS JetStream   ${url}   (data in var/nats, log in var/log/nats-server.log)`);
+  return url;
+}
+
+function sampleCapture() {
+  const out = join(root, 'var/sample');
+  const file = join(out, 'mixed-200000-s1.pcap');
+  if (!existsSync(file)) {
+    say('generating a sample capture to replay (once)…');
+    const r = spawnSync(process.execPath, [join(root, 'bench/agent/gen-pcap.mjs'), 'mixed', '--packets', '200000', '--seed', '1', '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0 || !existsSync(file)) die('could not generate the sample capture');
+  }
+  return file;
+}
+
+function liveCaptureProblem(iface) {
+  // Ask the agent itself: a one-second capture tells whether libpcap may open the interface.
+  const r = spawnSync(process.execPath, [agentCli, 'capture', ...(iface ? ['--interface', iface] : []), '--format', 'none', '--heartbeat-interval', '60'], {
+    timeout: 1500,
+    killSignal: 'SIGINT',
+    encoding: 'utf8',
+  });
+  const error = r.stderr.split('\n').find((l) => l.startsWith('nta-agent: error:'));
+  return error ? error.replace('nta-agent: error: ', '') : undefined;
+}
+
+function startReplay(natsUrl, file, why) {
+  say(`${why}: replaying ${file} at speed ${args.speed}, packet times shifted to now`);
+  const loop = () =>
+    run('agent', process.execPath, [agentCli, 'read', file, '--nats', natsUrl, '--speed', args.speed, '--shift-to-now', '--agent-id', 'local-replay', '--spool-dir', join(root, 'var/spool/local-replay')], {
+      onExit: (code) => (code === 0 ? loop() : stopAll(1)),
+    });
+  loop();
+}
+
+async function main() {
+  if (!existsSync(agentCli)) die('the agent is not built: run `npm run setup` first');
+  const natsUrl = await startNats();
+  if (!args['no-agent']) {
+    if (args.replay) startReplay(natsUrl, resolve(args.replay), 'replay requested');
+    else {
+      const problem = liveCaptureProblem(args.interface);
+      if (problem) startReplay(natsUrl, sampleCapture(), `live capture is not possible here (${problem})`);
+      else {
+        say(`agent capturing live${args.interface ? ` on ${args.interface}` : ' on the default interface'}`);
+        const agentArgs = ['capture', '--nats', natsUrl, '--agent-id', 'local', '--spool-dir', join(root, 'var/spool/local')];
+        if (args.interface) agentArgs.push('--interface', args.interface);
+        if (args.filter) agentArgs.push('--filter', args.filter);
+        run('agent', process.execPath, ['--max-semi-space-size=1', agentCli, ...agentArgs]);
+      }
+    }
+  }
+  say(`more agents can join with: pnpm nta-agent capture --nats ${natsUrl}`);
+  say('the collector and console (http://127.0.0.1:' + args.port + ') are not part of this build yet; flows are in the NATS stream NTA_FLOWS_V1');
+  say('Ctrl-C stops everything');
+}
+
+main().catch((err) => die(err.stack ?? String(err)));
