@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Benchmarks (see bench/README.md). Installs and builds what is missing first.
+#   scripts/bench.sh                 every implemented benchmark
+#   scripts/bench.sh agent [OPTS]    the agent against tcpdump and tshark; OPTS go to
+#                                    bench/agent/run.mjs (--runs N, --packets N, --flows N)
+#   scripts/bench.sh collector|console   not implemented yet (exit 2)
+# NTA_BENCH_SKIP_SETUP=1 skips scripts/setup.sh --test (when iterating on a built tree).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+implemented=(agent)
+target="${1:-all}"
+[[ $# -gt 0 ]] && shift
+case "$target" in
+  all) targets=("${implemented[@]}") ;;
+  agent) targets=(agent) ;;
+  collector|console) echo "bench $target: not implemented yet" >&2; exit 2 ;;
+  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "bench: unknown benchmark '$target' (one of: agent, collector, console)" >&2; exit 2 ;;
+esac
+if [[ "$target" == all && $# -gt 0 ]]; then fail "options go after a benchmark name: scripts/bench.sh agent $*"; fi
+
+if [[ "${NTA_BENCH_SKIP_SETUP:-}" == 1 ]]; then
+  step "skipping setup (NTA_BENCH_SKIP_SETUP=1)"
+else
+  bash scripts/setup.sh --test
+fi
+
+for t in "${targets[@]}"; do
+  step "benchmark: $t"
+  node "bench/$t/run.mjs" "$@"
+done
