@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { FlowRecord } from '@nta/shared';
 import type { Logger } from 'pino';
 import type { ReadConfig, CaptureConfig } from '../config.js';
 import { createLogger } from '../logger.js';
@@ -28,7 +29,7 @@ const FLUSH_WAIT_MS = 30_000;
 export async function natsOutput(config: ReadConfig): Promise<FlowOutput> {
   const log = createLogger(config.logLevel, config.agentId);
   const publisher = createPublisher(config, log);
-  let batch: import('@nta/shared').FlowRecord[] = [];
+  let batch: FlowRecord[] = [];
   const handOver = (): void => {
     if (batch.length > 0) publisher.addFlows(batch);
     batch = [];

@@ -365,8 +365,9 @@ export class FlowTable {
     let timerClass = this.timerClass[slot];
     if (pkt.ipProto === IpProto.TCP) {
       if (flags & SYN) {
-        if (flags & ACK) this.synAckCount[slot] < 0xffff && this.synAckCount[slot]++;
-        else this.synCount[slot] < 0xffff && this.synCount[slot]++;
+        if (flags & ACK) {
+          if (this.synAckCount[slot] < 0xffff) this.synAckCount[slot]++;
+        } else if (this.synCount[slot] < 0xffff) this.synCount[slot]++;
       }
       if (flags & FIN && this.finCount[slot] < 0xffff) this.finCount[slot]++;
       if (flags & RST) {
