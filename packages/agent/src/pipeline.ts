@@ -2,7 +2,7 @@ import type { FlowRecord, HostSecond } from '@nta/shared';
 import type { PacketSink } from './capture/packet-sink.js';
 import { decodePacket, DecodedPacket, SKIP_REASON_COUNT, SkipReason, skipCountsToRecord } from './decode/index.js';
 import { agentSeed, materializeFlow } from './flow/flow-record.js';
-import { FlowTable, type FlowTableOptions } from './flow/flow-table.js';
+import { EndReason, FlowTable, type FlowTableOptions } from './flow/flow-table.js';
 import { HostCounters } from './flow/host-counters.js';
 import { L7Inspector } from './flow/l7-inspector.js';
 
@@ -26,6 +26,11 @@ export interface PipelineStats {
   evictedFlows: number;
   skipped: Record<string, number>;
 }
+
+/** The last instant a Date can hold; a flow record's times must be in [0, this]. */
+const MAX_TIME_MS = 8.64e15;
+/** Packet time stepping back this far is a clock reset, or the end of a run of damaged timestamps. */
+const CLOCK_RESET_MS = 3_600_000;
 
 /**
  * decode -> flow table -> host counters -> records: the agent's pure core, fed by any
@@ -57,7 +62,12 @@ export class FlowPipeline implements PacketSink {
   packet(linkType: number, tsMs: number, buf: Uint8Array, off: number, capLen: number, wireLen: number): void {
     this.packets++;
     this.bytes += wireLen;
+    if (!(tsMs >= 0 && tsMs <= MAX_TIME_MS)) {
+      this.skipped[SkipReason.BAD_TIMESTAMP]++;
+      return;
+    }
     if (tsMs >= this.nextTickMs) this.tick(tsMs);
+    else if (tsMs < this.nextTickMs - CLOCK_RESET_MS) this.resetClock(tsMs);
     const pkt = this.pkt;
     const reason = decodePacket(linkType, buf, off, capLen, pkt);
     if (reason !== SkipReason.NONE) {
@@ -75,6 +85,18 @@ export class FlowPipeline implements PacketSink {
     this.host.advance(nowMs);
     this.table.expire(nowMs);
     this.nextTickMs = (Math.floor(nowMs / 1000) + 1) * 1000;
+  }
+
+  /**
+   * Time went far back: a clock step, or the packets after one damaged far-future timestamp.
+   * Flows and the current second end here; otherwise expiry and host seconds would wait for
+   * packet time to catch up with the bad timestamp, holding everything meanwhile.
+   */
+  private resetClock(nowMs: number): void {
+    this.host.flush();
+    this.table.flushAll(EndReason.IDLE);
+    this.table.nowMs = nowMs;
+    this.tick(nowMs);
   }
 
   /** Exports everything still held: end of a file, or shutdown. */

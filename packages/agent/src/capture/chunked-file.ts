@@ -26,7 +26,12 @@ export class ChunkedFile {
   static async open(path: string, chunkBytes = DEFAULT_CHUNK_BYTES): Promise<ChunkedFile> {
     const fh = await open(path, 'r');
     const file = new ChunkedFile(fh, chunkBytes);
-    await file.refill(0);
+    try {
+      await file.refill(0);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
     return file;
   }
 

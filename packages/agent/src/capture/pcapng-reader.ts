@@ -32,6 +32,8 @@ export async function readPcapng(file: ChunkedFile, sink: PacketSink, options: R
   let ifaces: Iface[] = [];
   let lastTsMs = 0;
   let packets = 0;
+  /** Link types already in result.linkTypes: a file may hold millions of IDBs, so no linear search. */
+  const seenLinkTypes = new Set<number>();
 
   const fail = (message: string): FileReadResult => {
     result.packets = packets;
@@ -93,7 +95,10 @@ export async function readPcapng(file: ChunkedFile, sink: PacketSink, options: R
         };
         readIfaceOptions(view, body + 8, body + bodyLen, le, iface);
         ifaces.push(iface);
-        if (!result.linkTypes.includes(iface.linkType)) result.linkTypes.push(iface.linkType);
+        if (!seenLinkTypes.has(iface.linkType)) {
+          seenLinkTypes.add(iface.linkType);
+          result.linkTypes.push(iface.linkType);
+        }
         break;
       }
       case BLOCK_EPB:

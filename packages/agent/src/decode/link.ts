@@ -16,6 +16,8 @@ export const EtherType = {
 } as const;
 
 const MAX_VLAN_TAGS = 8;
+/** LLC/SNAP headers followed in one frame (802.3 -> SNAP -> 802.1Q -> 802.3 -> SNAP ...). */
+const MAX_SNAP_HEADERS = 2;
 const MAX_MPLS_LABELS = 16;
 
 /**
@@ -70,19 +72,23 @@ function byVersionNibble(buf: Uint8Array, off: number, end: number, pkt: Decoded
 }
 
 function decodeEtherType(buf: Uint8Array, off: number, end: number, type: number, pkt: DecodedPacket): number {
-  for (let tags = 0; isVlanTag(type); tags++) {
-    if (tags === MAX_VLAN_TAGS || end - off < 4) return SkipReason.TRUNCATED_LINK;
-    if (tags === 0) pkt.vlan = ((buf[off] << 8) | buf[off + 1]) & 0x0fff;
-    type = (buf[off + 2] << 8) | buf[off + 3];
-    off += 4;
-  }
-  if (type <= 1500) {
+  // One loop over every shim, so hostile nesting costs neither stack nor more than a few reads.
+  for (let tags = 0, snaps = 0; ; ) {
+    if (isVlanTag(type)) {
+      if (tags === MAX_VLAN_TAGS || end - off < 4) return SkipReason.TRUNCATED_LINK;
+      if (tags === 0) pkt.vlan = ((buf[off] << 8) | buf[off + 1]) & 0x0fff;
+      type = (buf[off + 2] << 8) | buf[off + 3];
+      off += 4;
+      tags++;
+      continue;
+    }
+    if (type > 1500) break;
     // 802.3 length field: only LLC/SNAP carries an ethertype we can follow.
-    if (end - off < 8) return SkipReason.NON_IP;
+    if (snaps === MAX_SNAP_HEADERS || end - off < 8) return SkipReason.NON_IP;
     if (buf[off] !== 0xaa || buf[off + 1] !== 0xaa || buf[off + 2] !== 0x03) return SkipReason.NON_IP;
     type = (buf[off + 6] << 8) | buf[off + 7];
     off += 8;
-    if (isVlanTag(type)) return decodeEtherType(buf, off, end, type, pkt);
+    snaps++;
   }
   switch (type) {
     case EtherType.IPV4:

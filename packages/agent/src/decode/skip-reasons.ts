@@ -19,10 +19,12 @@ export const SkipReason = {
   TRUNCATED_ICMP: 13,
   BAD_VERSION: 14,
   EMPTY_PACKET: 15,
+  /** Negative, NaN, or past the last instant a Date holds (pcapng if_tsoffset/if_tsresol damage). */
+  BAD_TIMESTAMP: 16,
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 
-export const SKIP_REASON_COUNT = 16;
+export const SKIP_REASON_COUNT = 17;
 
 /** Names used in summaries, heartbeats and metrics. */
 export const SKIP_REASON_NAMES: readonly string[] = [
@@ -42,6 +44,7 @@ export const SKIP_REASON_NAMES: readonly string[] = [
   'truncated-icmp',
   'bad-ip-version',
   'empty-packet',
+  'bad-timestamp',
 ];
 
 export function skipCountsToRecord(counts: ArrayLike<number>): Record<string, number> {

@@ -1,6 +1,6 @@
 import type { DecodedPacket } from '../decode/packet.js';
 import { IpProto, looksLikeResponse } from '../decode/transport.js';
-import { hash2, hash8 } from './hash.js';
+import { hash2, hash8, randomSeed } from './hash.js';
 
 export interface FlowTableOptions {
   /** Concurrent flows held; when full the least recently seen flow is exported as 'evicted'. */
@@ -64,6 +64,8 @@ export class FlowTable {
   nowMs = 0;
 
   private readonly bucketMask: number;
+  /** Per table and secret, against hash flooding (chains of crafted flows in one bucket). */
+  private readonly hashSeed = randomSeed();
   private readonly buckets: Int32Array;
   private readonly chainNext: Int32Array;
   // Key (canonical order). For IPv6, addrA/addrB index v6Words (8 words per flow: A then B).
@@ -206,10 +208,10 @@ export class FlowTable {
     let h: number;
     if (v6) {
       h = fromA
-        ? hash8(pkt.src0, pkt.src1, pkt.src2, pkt.src3, pkt.dst0, pkt.dst1, pkt.dst2, pkt.dst3, ports, proto | 0x600)
-        : hash8(pkt.dst0, pkt.dst1, pkt.dst2, pkt.dst3, pkt.src0, pkt.src1, pkt.src2, pkt.src3, ports, proto | 0x600);
+        ? hash8(this.hashSeed, pkt.src0, pkt.src1, pkt.src2, pkt.src3, pkt.dst0, pkt.dst1, pkt.dst2, pkt.dst3, ports, proto | 0x600)
+        : hash8(this.hashSeed, pkt.dst0, pkt.dst1, pkt.dst2, pkt.dst3, pkt.src0, pkt.src1, pkt.src2, pkt.src3, ports, proto | 0x600);
     } else {
-      h = fromA ? hash2(pkt.src0, pkt.dst0, ports, proto) : hash2(pkt.dst0, pkt.src0, ports, proto);
+      h = fromA ? hash2(this.hashSeed, pkt.src0, pkt.dst0, ports, proto) : hash2(this.hashSeed, pkt.dst0, pkt.src0, ports, proto);
     }
     const vlan = pkt.vlan;
 
@@ -487,10 +489,10 @@ export class FlowTable {
   private slotHash(slot: number): number {
     const ports = this.ports[slot];
     const proto = this.proto[slot];
-    if (this.family[slot] === 4) return hash2(this.addrA[slot], this.addrB[slot], ports, proto);
+    if (this.family[slot] === 4) return hash2(this.hashSeed, this.addrA[slot], this.addrB[slot], ports, proto);
     const w = this.v6Words;
     const p = this.addrA[slot] * 8;
-    return hash8(w[p], w[p + 1], w[p + 2], w[p + 3], w[p + 4], w[p + 5], w[p + 6], w[p + 7], ports, proto | 0x600);
+    return hash8(this.hashSeed, w[p], w[p + 1], w[p + 2], w[p + 3], w[p + 4], w[p + 5], w[p + 6], w[p + 7], ports, proto | 0x600);
   }
 
   private lruAppend(slot: number, c: number): void {

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /** MurmurHash3-style mixing of 32-bit words: fast, allocation-free, well distributed. */
 export function mix(h: number, k: number): number {
   k = Math.imul(k, 0xcc9e2d51);
@@ -17,16 +19,22 @@ export function finalize(h: number): number {
   return h >>> 0;
 }
 
-export function hash2(a: number, b: number, ports: number, proto: number): number {
-  return finalize(mix(mix(mix(mix(0x9747b28c, a), b), ports), proto));
+/** A seed no one outside the process knows: crafted packets cannot aim at one bucket. */
+export function randomSeed(): number {
+  return randomBytes(4).readUInt32LE(0);
+}
+
+export function hash2(seed: number, a: number, b: number, ports: number, proto: number): number {
+  return finalize(mix(mix(mix(mix(seed, a), b), ports), proto));
 }
 
 export function hash8(
+  seed: number,
   a0: number, a1: number, a2: number, a3: number,
   b0: number, b1: number, b2: number, b3: number,
   ports: number, proto: number,
 ): number {
-  let h = mix(0x9747b28c, a0);
+  let h = mix(seed, a0);
   h = mix(h, a1);
   h = mix(h, a2);
   h = mix(h, a3);

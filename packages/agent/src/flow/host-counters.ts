@@ -1,6 +1,7 @@
 import type { HostSecond, TopTalker } from '@nta/shared';
 import { IpProto } from '../decode/transport.js';
 import type { FlowTable } from './flow-table.js';
+import { randomSeed } from './hash.js';
 import { formatIpv4, formatIpv6 } from './ip-format.js';
 
 const TOP_TALKERS = 10;
@@ -16,6 +17,8 @@ interface Talker {
  */
 class Ipv4TalkerTable {
   private mask = 1023;
+  /** Secret, so crafted source addresses cannot pile into one probe run (finalize32 alone is invertible). */
+  private readonly seed = randomSeed();
   private keys = new Uint32Array(1024);
   private used = new Uint8Array(1024);
   packets = new Float64Array(1024);
@@ -26,7 +29,7 @@ class Ipv4TalkerTable {
 
   add(addr: number, packets: number, bytes: number): void {
     if ((this.count + 1) * 2 > this.mask) this.grow();
-    let i = finalize32(addr) & this.mask;
+    let i = finalize32((addr ^ this.seed) >>> 0) & this.mask;
     while (this.used[i] === 1 && this.keys[i] !== addr) i = (i + 1) & this.mask;
     if (this.used[i] === 0) {
       this.used[i] = 1;

@@ -52,10 +52,16 @@ export class FlowWriter {
   }
 }
 
+/** ISO 8601 when a Date can hold the time, the number of milliseconds otherwise. */
+function isoTime(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
+}
+
 export function toNdjsonLine(flow: FlowRecord): string {
   const human = {
-    firstSeen: new Date(flow.firstSeenMs).toISOString(),
-    lastSeen: new Date(flow.lastSeenMs).toISOString(),
+    firstSeen: isoTime(flow.firstSeenMs),
+    lastSeen: isoTime(flow.lastSeenMs),
     proto: flow.proto,
     src: flow.src,
     sport: flow.sport,
@@ -75,7 +81,7 @@ function csvField(value: string | number | undefined): string {
 export function toCsvRow(f: FlowRecord): string {
   const l7 = f.l7;
   return [
-    new Date(f.firstSeenMs).toISOString(), new Date(f.lastSeenMs).toISOString(), f.proto,
+    isoTime(f.firstSeenMs), isoTime(f.lastSeenMs), f.proto,
     f.src, f.sport, f.dst, f.dport,
     f.packetsToDst, f.packetsToSrc, f.bytesToDst, f.bytesToSrc, f.packets, f.bytes,
     tcpFlagsToString(f.tcpFlagsToDst), tcpFlagsToString(f.tcpFlagsToSrc), f.endReason, f.vlan,
