@@ -38,9 +38,14 @@ export function decodeLink(linkType: number, buf: Uint8Array, off: number, end: 
     case LinkType.RAW:
     case LinkType.RAW_BSD_12:
     case LinkType.RAW_BSD_14:
-    case LinkType.IPV4:
-    case LinkType.IPV6:
       return byVersionNibble(buf, off, end, pkt);
+    case LinkType.IPV4:
+    case LinkType.IPV6: {
+      // These promise one IP version; the other is a mislabelled capture (tcpdump: "wrong link-layer encapsulation").
+      const reason = byVersionNibble(buf, off, end, pkt);
+      if (reason !== SkipReason.NONE) return reason;
+      return pkt.netType === (linkType === LinkType.IPV4 ? EtherType.IPV4 : EtherType.IPV6) ? SkipReason.NONE : SkipReason.BAD_VERSION;
+    }
     case LinkType.NULL:
     case LinkType.LOOP: {
       if (end - off < 4) return SkipReason.TRUNCATED_LINK;
