@@ -16,21 +16,21 @@ export function materializeFlow(
   agentSeed: number,
   l7: L7Hints | undefined,
 ): FlowRecord {
-  const initiatorIsA = table.initiatorIsA[slot] === 1;
-  const family = table.family[slot] as 4 | 6;
+  const initiatorIsA = table.initiatorIsA(slot);
+  const family = table.family(slot) as 4 | 6;
   let addrA: string;
   let addrB: string;
   // Two independent hash chains over the same key give 64 bits beside the 48-bit time.
   let h1 = agentSeed ^ 0x5bd1e995;
   let h2 = agentSeed ^ 0x27d4eb2f;
   if (family === 4) {
-    addrA = formatIpv4(table.addrA[slot]);
-    addrB = formatIpv4(table.addrB[slot]);
-    h1 = mix(mix(h1, table.addrA[slot]), table.addrB[slot]);
-    h2 = mix(mix(h2, table.addrB[slot]), table.addrA[slot]);
+    addrA = formatIpv4(table.addrA(slot));
+    addrB = formatIpv4(table.addrB(slot));
+    h1 = mix(mix(h1, table.addrA(slot)), table.addrB(slot));
+    h2 = mix(mix(h2, table.addrB(slot)), table.addrA(slot));
   } else {
     const w = table.v6Words;
-    const p = table.addrA[slot] * 8;
+    const p = table.addrA(slot) * 8;
     addrA = formatIpv6(w[p], w[p + 1], w[p + 2], w[p + 3]);
     addrB = formatIpv6(w[p + 4], w[p + 5], w[p + 6], w[p + 7]);
     for (let i = 0; i < 8; i++) {
@@ -38,33 +38,33 @@ export function materializeFlow(
       h2 = mix(h2, w[p + 7 - i]);
     }
   }
-  const ports = table.ports[slot];
+  const ports = table.ports(slot);
   const portA = ports >>> 16;
   const portB = ports & 0xffff;
-  const packetsFromA = table.packetsFromA[slot];
-  const packetsFromB = table.packetsFromB[slot];
-  const bytesFromA = table.bytesFromA[slot];
-  const bytesFromB = table.bytesFromB[slot];
+  const packetsFromA = table.packetsFromA(slot);
+  const packetsFromB = table.packetsFromB(slot);
+  const bytesFromA = table.bytesFromA(slot);
+  const bytesFromB = table.bytesFromB(slot);
   const packets = packetsFromA + packetsFromB;
   const bytes = bytesFromA + bytesFromB;
-  const firstMs = table.firstMs[slot];
-  const lastMs = table.lastMs[slot];
+  const firstMs = table.firstMs(slot);
+  const lastMs = table.lastMs(slot);
   const durationMs = lastMs - firstMs;
   const mean = packets > 0 ? bytes / packets : 0;
-  const variance = packets > 0 ? table.sizeSumSq[slot] / packets - mean * mean : 0;
+  const variance = packets > 0 ? table.sizeSumSq(slot) / packets - mean * mean : 0;
   const iats = packets - 1;
   const iatMean = iats > 0 ? durationMs / iats : 0;
-  const iatVariance = iats > 0 ? table.iatSumSq[slot] / iats - iatMean * iatMean : 0;
+  const iatVariance = iats > 0 ? table.iatSumSq(slot) / iats - iatMean * iatMean : 0;
   const bytesToDst = initiatorIsA ? bytesFromA : bytesFromB;
-  const proto = table.proto[slot];
+  const proto = table.proto(slot);
 
   const firstUs = Math.floor(firstMs * 1000);
   const usLow = firstUs >>> 0;
   const usHigh = Math.floor(firstUs / 4294967296) >>> 0;
-  const keyTail = proto | (table.vlan[slot] << 8);
+  const keyTail = proto | (table.vlan(slot) << 8);
   h1 = finalize(mix(mix(mix(mix(h1, ports), keyTail), usLow), usHigh));
   h2 = finalize(mix(mix(mix(mix(h2, usHigh), usLow), keyTail), ports));
-  const vlan = table.vlan[slot];
+  const vlan = table.vlan(slot);
 
   const record: FlowRecord = {
     flowId: timeOrderedId(firstMs, h1, h2),
@@ -83,25 +83,25 @@ export function materializeFlow(
     bytesToSrc: initiatorIsA ? bytesFromB : bytesFromA,
     packets,
     bytes,
-    tcpFlagsToDst: initiatorIsA ? table.flagsFromA[slot] : table.flagsFromB[slot],
-    tcpFlagsToSrc: initiatorIsA ? table.flagsFromB[slot] : table.flagsFromA[slot],
+    tcpFlagsToDst: initiatorIsA ? table.flagsFromA(slot) : table.flagsFromB(slot),
+    tcpFlagsToSrc: initiatorIsA ? table.flagsFromB(slot) : table.flagsFromA(slot),
     endReason: FLOW_END_REASONS[reason],
     features: {
       durationMs,
-      pktSizeMin: packets > 0 ? table.sizeMin[slot] : 0,
-      pktSizeMax: table.sizeMax[slot],
+      pktSizeMin: packets > 0 ? table.sizeMin(slot) : 0,
+      pktSizeMax: table.sizeMax(slot),
       pktSizeMean: mean,
       pktSizeStd: variance > 0 ? Math.sqrt(variance) : 0,
       iatMeanMs: iatMean,
       iatStdMs: iatVariance > 0 ? Math.sqrt(iatVariance) : 0,
-      iatMinMs: iats > 0 ? table.iatMin[slot] : 0,
-      iatMaxMs: table.iatMax[slot],
-      synCount: table.synCount[slot],
-      synAckCount: table.synAckCount[slot],
-      finCount: table.finCount[slot],
-      rstCount: table.rstCount[slot],
+      iatMinMs: iats > 0 ? table.iatMin(slot) : 0,
+      iatMaxMs: table.iatMax(slot),
+      synCount: table.synCount(slot),
+      synAckCount: table.synAckCount(slot),
+      finCount: table.finCount(slot),
+      rstCount: table.rstCount(slot),
       byteRatio: bytes > 0 ? bytesToDst / bytes : 0,
-      payloadBytes: table.payloadBytes[slot],
+      payloadBytes: table.payloadBytes(slot),
     },
   };
   if (vlan !== 0) record.vlan = vlan;

@@ -149,12 +149,12 @@ export class HostCounters {
   }
 
   private addTalkers(table: FlowTable, slot: number, packets: number, bytes: number): void {
-    if (table.family[slot] === 4) {
-      this.talkers4.add(table.addrA[slot], packets, bytes);
-      this.talkers4.add(table.addrB[slot], packets, bytes);
+    if (table.family(slot) === 4) {
+      this.talkers4.add(table.addrA(slot), packets, bytes);
+      this.talkers4.add(table.addrB(slot), packets, bytes);
     } else {
       const w = table.v6Words;
-      const p = table.addrA[slot] * 8;
+      const p = table.addrA(slot) * 8;
       this.addTalker(formatIpv6(w[p], w[p + 1], w[p + 2], w[p + 3]), packets, bytes);
       this.addTalker(formatIpv6(w[p + 4], w[p + 5], w[p + 6], w[p + 7]), packets, bytes);
     }

@@ -20,23 +20,23 @@ export class L7Inspector {
   private readonly hints = new Map<number, L7Hints>();
 
   inspect(table: FlowTable, slot: number, pkt: DecodedPacket, buf: Uint8Array): void {
-    const state = table.l7State[slot];
+    const state = table.l7State(slot);
     if (state >= DONE || pkt.payloadCapLen === 0) return;
     if (state >= MAX_INSPECTED) {
-      table.l7State[slot] = DONE;
+      table.setL7State(slot, DONE);
       return;
     }
-    table.l7State[slot] = state + 1;
+    table.setL7State(slot, state + 1);
     const off = pkt.payloadOff;
     const end = off + pkt.payloadCapLen;
     const proto = pkt.ipProto;
     if (proto === IpProto.UDP) {
       if (isDnsPort(pkt.sport) || isDnsPort(pkt.dport)) this.dns(table, slot, buf, off, end, false);
-      else table.l7State[slot] = DONE;
+      else table.setL7State(slot, DONE);
       return;
     }
     if (proto !== IpProto.TCP) {
-      table.l7State[slot] = DONE;
+      table.setL7State(slot, DONE);
       return;
     }
     if (pkt.sport === 53 || pkt.dport === 53) {
@@ -50,7 +50,7 @@ export class L7Inspector {
         const h = this.hintsFor(slot);
         if (tls.sni !== undefined) h.tlsSni = tls.sni;
         if (tls.alpn !== undefined) h.tlsAlpn = tls.alpn;
-        table.l7State[slot] = DONE;
+        table.setL7State(slot, DONE);
       }
     } else if (first >= 0x41 && first <= 0x5a) {
       const http = parseHttpRequest(buf, off, end);
@@ -58,7 +58,7 @@ export class L7Inspector {
         const h = this.hintsFor(slot);
         h.httpMethod = http.method;
         if (http.host !== undefined) h.httpHost = http.host;
-        table.l7State[slot] = DONE;
+        table.setL7State(slot, DONE);
       }
     }
   }
@@ -79,7 +79,7 @@ export class L7Inspector {
       if (dns.queryType !== undefined) h.dnsQueryType = dns.queryType;
     }
     if (dns.isResponse) h.dnsRcode = dns.rcode;
-    if (h.dnsQuery !== undefined && h.dnsRcode !== undefined) table.l7State[slot] = DONE;
+    if (h.dnsQuery !== undefined && h.dnsRcode !== undefined) table.setL7State(slot, DONE);
   }
 
   private hintsFor(slot: number): L7Hints {
