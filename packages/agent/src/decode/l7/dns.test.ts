@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { parseDns } from './dns.js';
 import type { DnsHint } from './dns.js';
+import { guarded, prng } from '../../../test-support/guards.js';
 
 function hex(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'hex'));
@@ -57,30 +58,6 @@ const REAL: [name: string, bytes: Uint8Array, tcp: boolean, expected: DnsHint][]
   ['root', ROOT_BADCOOKIE, false, { isResponse: true, query: '.', queryType: 6, rcode: 7 }],
   ['dnssec', DNSSEC_QUERY, false, { isResponse: false, query: 'monadic.cynic.net', queryType: 44, rcode: 0 }],
 ];
-
-/** A view of `bytes` that throws when the parser reads an index outside [off, end). */
-function guarded(bytes: Uint8Array, off: number, end: number): Uint8Array {
-  return new Proxy(bytes, {
-    get(target, key) {
-      if (typeof key === 'string') {
-        const i = Number(key);
-        if (key !== '' && Number.isInteger(i) && (i < off || i >= end)) throw new Error(`read at ${i} outside [${off}, ${end})`);
-      }
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
-/** Deterministic PRNG (mulberry32), so a fuzz failure reproduces. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const u16 = (n: number): number[] => [(n >> 8) & 0xff, n & 0xff];
 const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));

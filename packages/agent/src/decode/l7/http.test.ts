@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { parseHttpRequest } from './http.js';
 import type { HttpHint } from './http.js';
+import { guarded, prng } from '../../../test-support/guards.js';
 
 function hex(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'hex'));
@@ -45,30 +46,6 @@ const REAL: [name: string, bytes: Uint8Array, expected: HttpHint][] = [
   ['ELinks GET', ELINKS_GET, { method: 'GET', host: 'localhost' }],
   ['SOAP POST', SOAP_POST, { method: 'POST', host: 'gwm-ml-a2.wsodqa.com' }],
 ];
-
-/** A view of `bytes` that throws when the parser reads an index outside [off, end). */
-function guarded(bytes: Uint8Array, off: number, end: number): Uint8Array {
-  return new Proxy(bytes, {
-    get(target, key) {
-      if (typeof key === 'string') {
-        const i = Number(key);
-        if (key !== '' && Number.isInteger(i) && (i < off || i >= end)) throw new Error(`read at ${i} outside [${off}, ${end})`);
-      }
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
-/** Deterministic PRNG (mulberry32), so a fuzz failure reproduces. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const parse = (b: Uint8Array): HttpHint | null => parseHttpRequest(b, 0, b.length);

@@ -1,4 +1,4 @@
-import { Buffer } from 'node:buffer';
+import { printableAscii } from './printable.js';
 
 /**
  * HTTP/1.x request hint: the method and the Host header (RFC 9112 3, RFC 9110 7.2).
@@ -37,17 +37,12 @@ for (const name of METHODS) {
   (METHODS_BY_FIRST_BYTE[first] ??= []).push({ name, token });
 }
 
-const MAX_HOST_CHARS = 255;
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
 const HTAB = 0x09;
 const COLON = 0x3a;
-const CHAR_BACKSLASH = 0x5c;
-const CHAR_ZERO = 0x30;
 
-const hostOut = new Uint8Array(MAX_HOST_CHARS);
-const hostOutText = Buffer.from(hostOut.buffer, hostOut.byteOffset, hostOut.byteLength);
 
 /**
  * Recognises an HTTP request line (`METHOD SP target ...`) at `off` and looks for the Host
@@ -114,23 +109,5 @@ function readHostValue(buf: Uint8Array, p: number, end: number): string | undefi
   while (p < stop && (buf[p] === SP || buf[p] === HTAB)) p++;
   if (p === stop) return undefined;
 
-  let out = 0;
-  for (; p < stop; p++) {
-    const c = buf[p];
-    if (c > SP && c < 0x7f && c !== CHAR_BACKSLASH) {
-      if (out + 1 > MAX_HOST_CHARS) break;
-      hostOut[out++] = c;
-    } else if (c === CHAR_BACKSLASH) {
-      if (out + 2 > MAX_HOST_CHARS) break;
-      hostOut[out++] = CHAR_BACKSLASH;
-      hostOut[out++] = CHAR_BACKSLASH;
-    } else {
-      if (out + 4 > MAX_HOST_CHARS) break;
-      hostOut[out++] = CHAR_BACKSLASH;
-      hostOut[out++] = CHAR_ZERO + ((c / 100) | 0);
-      hostOut[out++] = CHAR_ZERO + (((c / 10) | 0) % 10);
-      hostOut[out++] = CHAR_ZERO + (c % 10);
-    }
-  }
-  return hostOutText.toString('latin1', 0, out);
+  return printableAscii(buf, p, stop);
 }

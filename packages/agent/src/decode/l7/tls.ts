@@ -1,4 +1,4 @@
-import { Buffer } from 'node:buffer';
+import { printableAscii } from './printable.js';
 
 /**
  * TLS ClientHello hint: server_name (RFC 6066 3) and ALPN (RFC 7301) from the first record
@@ -34,14 +34,9 @@ const MAX_SESSION_ID_LEN = 32;
 const EXT_SERVER_NAME = 0;
 const EXT_ALPN = 16;
 const NAME_TYPE_HOST_NAME = 0;
-const MAX_NAME_CHARS = 255;
 const MAX_ALPN_PROTOCOLS = 16;
 
-const CHAR_BACKSLASH = 0x5c;
-const CHAR_ZERO = 0x30;
 
-const textOut = new Uint8Array(MAX_NAME_CHARS);
-const textOutText = Buffer.from(textOut.buffer, textOut.byteOffset, textOut.byteLength);
 
 /**
  * Offsets found by the walk; module-level so that rejecting allocates nothing. Reset at the
@@ -170,34 +165,9 @@ function buildHint(buf: Uint8Array): TlsHint {
   if (alpnStart >= 0) {
     alpn = [];
     for (let p = alpnStart; p < alpnEnd && alpn.length < MAX_ALPN_PROTOCOLS; p += 1 + buf[p]) {
-      alpn.push(printable(buf, p + 1, p + 1 + buf[p]));
+      alpn.push(printableAscii(buf, p + 1, p + 1 + buf[p]));
     }
   }
-  return { sni: sniStart >= 0 ? printable(buf, sniStart, sniEnd) : undefined, alpn };
+  return { sni: sniStart >= 0 ? printableAscii(buf, sniStart, sniEnd) : undefined, alpn };
 }
 
-/**
- * Copies buf[p, end) as printable ASCII: other bytes become \DDD and "\" becomes "\\".
- * Stops before the first character that would pass MAX_NAME_CHARS.
- */
-function printable(buf: Uint8Array, p: number, end: number): string {
-  let out = 0;
-  for (; p < end; p++) {
-    const c = buf[p];
-    if (c > 0x20 && c < 0x7f && c !== CHAR_BACKSLASH) {
-      if (out + 1 > MAX_NAME_CHARS) break;
-      textOut[out++] = c;
-    } else if (c === CHAR_BACKSLASH) {
-      if (out + 2 > MAX_NAME_CHARS) break;
-      textOut[out++] = CHAR_BACKSLASH;
-      textOut[out++] = CHAR_BACKSLASH;
-    } else {
-      if (out + 4 > MAX_NAME_CHARS) break;
-      textOut[out++] = CHAR_BACKSLASH;
-      textOut[out++] = CHAR_ZERO + ((c / 100) | 0);
-      textOut[out++] = CHAR_ZERO + (((c / 10) | 0) % 10);
-      textOut[out++] = CHAR_ZERO + (c % 10);
-    }
-  }
-  return textOutText.toString('latin1', 0, out);
-}
