@@ -8,10 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { FlowPipeline, readCaptureFile, type FileReadResult, type PacketSink, type PipelineOptions, type PipelineStats } from '../../packages/agent/src/index.js';
+import { collectGarbage } from '../helpers/gc.js';
 
 const CORPUS_DIR = process.env.NTA_TCPDUMP_CORPUS ?? '/work/shared/corpus/tcpdump';
 const corpusPresent = existsSync(CORPUS_DIR);
@@ -31,20 +30,6 @@ const NO_TIMEOUTS: PipelineOptions['flowTable'] = {
   tcpClosingIdleTimeoutMs: 1e12,
   tcpClosedIdleTimeoutMs: 1e12,
 };
-
-/** A full GC when the runtime allows one (vitest workers do not start with --expose-gc). */
-function collectGarbage(): boolean {
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as (() => void) | undefined;
-    if (typeof gc !== 'function') return false;
-    gc();
-    gc();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface GuardedRead {
   result?: FileReadResult;

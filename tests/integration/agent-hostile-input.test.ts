@@ -12,12 +12,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DecodedPacket, FlowPipeline, decodePacket, readCaptureFile, type FileReadResult } from '../../packages/agent/src/index.js';
 import { FlowRecord } from '../../packages/shared/src/index.js';
 import * as W from '../helpers/pcap-writer.js';
+import { collectGarbage } from '../helpers/gc.js';
 
 const SEED = process.env.NTA_FUZZ_SEED !== undefined ? Number(process.env.NTA_FUZZ_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 console.info(`agent-hostile-input: seed ${SEED} (replay with NTA_FUZZ_SEED=${SEED})`);
@@ -51,19 +50,6 @@ class Rng {
     const b = Buffer.alloc(n);
     for (let i = 0; i < n; i++) b[i] = this.u32() & 255;
     return b;
-  }
-}
-
-function collectGarbage(): boolean {
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as (() => void) | undefined;
-    if (typeof gc !== 'function') return false;
-    gc();
-    gc();
-    return true;
-  } catch {
-    return false;
   }
 }
 
