@@ -131,12 +131,9 @@ function decodeMpls(buf: Uint8Array, off: number, end: number, pkt: DecodedPacke
     off += 4;
     if (bottomOfStack) break;
   }
-  // MPLS does not say what it carries; an IP version nibble is the usual guess (as tcpdump does).
+  // MPLS does not say what it carries; an IP version nibble is the usual guess (as tcpdump
+  // does), and anything else is some other payload (a pseudowire), not a broken IP packet.
   if (end - off < 1) return SkipReason.TRUNCATED_LINK;
-  const version = buf[off] >> 4;
-  pkt.netOff = off;
-  if (version === 4) pkt.netType = EtherType.IPV4;
-  else if (version === 6) pkt.netType = EtherType.IPV6;
-  else return SkipReason.NON_IP;
-  return SkipReason.NONE;
+  const reason = byVersionNibble(buf, off, end, pkt);
+  return reason === SkipReason.BAD_VERSION ? SkipReason.NON_IP : reason;
 }
