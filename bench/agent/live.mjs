@@ -25,6 +25,10 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+// cap 0.2.1 never uv_close()s its poll handle: a collected Cap, even a closed one, is a
+// use-after-free in libuv's handle queue. Keep them all (as live-source.ts does).
+const retained = [];
+
 const self = fileURLToPath(import.meta.url);
 const argv = process.argv.slice(2);
 if (argv[0] === '--gen') await generate(argv.slice(1).map(Number));
@@ -76,10 +80,6 @@ async function main() {
   }
   console.log(JSON.stringify({ bench: 'agent-live-capture', iface: 'lo', size, bufferBytes, seconds, pin, zeroDropMaxPerS: best, trials }));
 }
-
-// cap 0.2.1 never uv_close()s its poll handle: a collected Cap, even a closed one, is a
-// use-after-free in libuv's handle queue. Keep them all (as live-source.ts does).
-const retained = [];
 
 async function trial({ Cap, port, rate, count, size, bufferBytes, pin, sink, work }) {
   const cap = new Cap();

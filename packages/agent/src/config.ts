@@ -176,9 +176,9 @@ export function parseCaptureArgs(args: string[], env: NodeJS.ProcessEnv = proces
     ...c,
     iface: values.interface,
     filter: values.filter,
-    snapLen: numberFlag('snaplen', values.snaplen, z.number().int().min(64).max(262_144), 65_535, 'an integer from 64 to 262144'),
+    snapLen: numberFlag('snaplen', values.snaplen, z.number().int().min(64).max(65_535), 65_535, 'an integer from 64 to 65535'),
     promiscuous: values['no-promisc'] !== true,
-    bufferBytes: numberFlag('buffer-mb', values['buffer-mb'], z.number().int().min(1).max(4096), 128, 'an integer from 1 to 4096') * 1024 * 1024,
+    bufferBytes: numberFlag('buffer-mb', values['buffer-mb'], z.number().int().min(1).max(2047), 128, 'an integer from 1 to 2047') * 1024 * 1024,
     heartbeatIntervalMs: numberFlag('heartbeat-interval', values['heartbeat-interval'], z.number().min(0.1).max(3600), 5, 'seconds from 0.1 to 3600') * 1000,
   };
 }
@@ -226,7 +226,7 @@ Capture options:
   -i, --interface IF         interface (default: the first one up that is not loopback)
   -f, --filter BPF           capture filter, e.g. "not port 4222"
   --snaplen N                bytes captured per packet (default 65535)
-  --no-promisc               do not put the interface in promiscuous mode
-  --buffer-mb N              libpcap buffer in MiB (default 128)
+  --no-promisc               not supported yet: cap 0.2.1 always opens promiscuous (refused)
+  --buffer-mb N              kernel capture ring in MiB (default 128; raise it above ~80k packets/s)
   --heartbeat-interval S     seconds between heartbeats (default 5)
 ${COMMON_HELP}`;

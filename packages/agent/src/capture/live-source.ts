@@ -21,11 +21,14 @@ export type { CaptureStats } from './live-stats.js';
  * - pcap_stats is not bound. The kernel counters it reads (PACKET_STATISTICS on the pcap
  *   socket) are read by a small perl helper that inherits the socket as fd 3; ifDropped is
  *   libpcap's own formula (rx_missed_errors + rx_fifo_errors from sysfs, since open).
- * - A Cap whose open() threw must never be garbage-collected: its destructor calls
- *   uv_poll_stop on a poll handle that was never initialised and aborts the process. Failed
- *   handles are kept alive for the life of the process (see `quarantine`), and the common
- *   failures (no device, interface down, no permission, bad filter) are caught before the
- *   real open so that little is kept.
+ * - No Cap object may ever be garbage-collected. One whose open() threw aborts the process
+ *   when collected (its destructor calls uv_poll_stop on a poll handle never initialised).
+ *   One that was closed leaves its poll handle, never uv_close()d, linked in libuv's handle
+ *   queue, so freeing it is a use-after-free (valgrind shows libuv writing into the freed
+ *   248-byte object; vitest workers died of it). So every Cap is kept for the life of the
+ *   process (`retain`: a few hundred bytes each), and the common failures (no device,
+ *   interface down, no permission, bad filter) are caught before the real open, with a
+ *   probe whose failed handle has a minimal ring.
  * - cap keeps a raw pointer to the JS Buffer it copies packets into but no reference to it:
  *   the Buffer must be kept alive by us for as long as the handle is open.
  */
@@ -35,6 +38,7 @@ interface CapHandle {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
   close(): boolean;
   on(event: 'packet', listener: (copiedLen: number, truncated: boolean) => void): unknown;
+  removeAllListeners(event: 'packet'): unknown;
 }
 export interface CapDevice {
   name: string;
@@ -86,10 +90,11 @@ export function loadCap(): CapModule {
   });
 }
 
-const quarantined: unknown[] = [];
-/** Keeps a failed Cap (and its buffer) reachable forever: collecting it would abort the process. */
-function quarantine(cap: CapHandle, buffer: Buffer): void {
-  quarantined.push(cap, buffer);
+const retained: unknown[] = [];
+/** Keeps a Cap (and, for one that failed to open, its buffer) reachable for the life of the process. */
+function retain(cap: CapHandle, buffer?: Buffer): void {
+  retained.push(cap);
+  if (buffer) retained.push(buffer);
 }
 
 /** cap's link type names (binding.cc) and a few spellings of later versions, as LINKTYPE_* numbers. */
@@ -186,10 +191,11 @@ function probeOpen(cap: CapModule, iface: string, filter: string): void {
   try {
     handle.open(iface, filter, 1, buffer);
   } catch (err) {
-    quarantine(handle, buffer);
+    retain(handle, buffer);
     throw openFailure(iface, filter, err);
   }
   handle.close();
+  retain(handle);
 }
 
 export type CanCaptureResult = { ok: true } | { ok: false; reason: CaptureFailure; message: string };
@@ -266,9 +272,10 @@ export function openLiveCapture(opts: LiveCaptureOptions, sink: PacketSink): Liv
   try {
     linkTypeName = handle.open(iface, filter, bufferBytes, buffer);
   } catch (err) {
-    quarantine(handle, buffer);
+    retain(handle, buffer);
     throw openFailure(iface, filter, err);
   }
+  retain(handle);
   const linkType = linkTypeFromCap(linkTypeName);
   if (linkType === undefined || !DECODED_LINK_TYPES.has(linkType)) {
     handle.close();
@@ -312,6 +319,8 @@ export function openLiveCapture(opts: LiveCaptureOptions, sink: PacketSink): Liv
       closed = true;
       counters.stop();
       handle.close();
+      // cap no longer touches the buffer; the handle itself stays retained.
+      handle.removeAllListeners('packet');
     },
   };
 }
