@@ -3,21 +3,25 @@
 #   scripts/bench.sh                 every implemented benchmark
 #   scripts/bench.sh agent [OPTS]    the agent against tcpdump and tshark; OPTS go to
 #                                    bench/agent/run.mjs (--runs N, --packets N, --flows N)
+#   scripts/bench.sh agent-live [OPTS]   live capture on loopback: the highest zero-drop
+#                                    rate by the kernel's own counters (root; OPTS go to
+#                                    bench/agent/live.mjs: --rates, --seconds, --buffer-mb)
 #   scripts/bench.sh collector|console   not implemented yet (exit 2)
 # NTA_BENCH_SKIP_SETUP=1 skips scripts/setup.sh --test (when iterating on a built tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-implemented=(agent)
+implemented=(agent agent-live)
 target="${1:-all}"
 [[ $# -gt 0 ]] && shift
 case "$target" in
   all) targets=("${implemented[@]}") ;;
   agent) targets=(agent) ;;
+  agent-live) targets=(agent-live) ;;
   collector|console) echo "bench $target: not implemented yet" >&2; exit 2 ;;
-  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "bench: unknown benchmark '$target' (one of: agent, collector, console)" >&2; exit 2 ;;
+  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "bench: unknown benchmark '$target' (one of: agent, agent-live, collector, console)" >&2; exit 2 ;;
 esac
 if [[ "$target" == all && $# -gt 0 ]]; then fail "options go after a benchmark name: scripts/bench.sh agent $*"; fi
 
@@ -29,5 +33,10 @@ fi
 
 for t in "${targets[@]}"; do
   step "benchmark: $t"
-  node "bench/$t/run.mjs" "$@"
+  case "$t" in
+    agent) node bench/agent/run.mjs "$@" ;;
+    agent-live)
+      if [[ $(id -u) -ne 0 ]]; then echo "bench agent-live: needs root (live capture)" >&2; continue; fi
+      node bench/agent/live.mjs "$@" ;;
+  esac
 done
