@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
-const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
+const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 /** The largest single record or block the reader will hold; anything larger is damage, not data. */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 

@@ -117,10 +117,10 @@ export class FlowTable {
   private readonly lruTail = new Int32Array(TIMER_CLASSES).fill(-1);
   private readonly timeoutByClass: Float64Array;
 
-  // Slot allocation: never-used slots in order (keeps touched memory compact), then reuse.
+  // Slot allocation: never-used slots in order (keeps touched memory compact), then reuse
+  // of freed slots, chained through their hash-chain link (no separate free list array).
   private nextUnused = 0;
-  private readonly freeSlots: Int32Array;
-  private freeCount = 0;
+  private freeHead = -1;
 
   /** Set by the host counters: called for a flow's current-second activity when it leaves mid-second. */
   onLeaveMidSecond: ((table: FlowTable, slot: number, packets: number, bytes: number) => void) | undefined;
@@ -147,7 +147,6 @@ export class FlowTable {
     this.cnt = new Uint32Array(cntBuf);
     this.cntF = new Float32Array(cntBuf);
     this.touched = new Int32Array(1024);
-    this.freeSlots = new Int32Array(cap);
     this.v6Words = new Uint32Array(8 * 1024);
     this.v6Free = new Int32Array(1024);
     const o = this.options;
@@ -273,7 +272,13 @@ export class FlowTable {
   private create(pkt: DecodedPacket, h: number, ports: number, meta: number, fromA: boolean, v6: boolean, tsMs: number): number {
     if (this.active >= this.capacity) this.evictOldest();
     if (this.active >= this.bucketMask) this.growBuckets();
-    const slot = this.freeCount > 0 ? this.freeSlots[--this.freeCount] : this.nextUnused++;
+    let slot: number;
+    if (this.freeHead >= 0) {
+      slot = this.freeHead;
+      this.freeHead = this.link[slot * KS + K_CHAIN];
+    } else {
+      slot = this.nextUnused++;
+    }
     this.active++;
     this.created++;
     const key = this.key;
@@ -502,7 +507,8 @@ export class FlowTable {
     this.lruRemove(slot, this.timerClass(slot));
     if (this.family(slot) === 6) this.freeV6(this.key[k + K_A]);
     this.key[k + K_META] = 0;
-    this.freeSlots[this.freeCount++] = slot;
+    link[k + K_CHAIN] = this.freeHead;
+    this.freeHead = slot;
     this.active--;
   }
 

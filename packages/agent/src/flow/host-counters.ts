@@ -5,6 +5,12 @@ import { randomSeed } from './hash.js';
 import { formatIpv4, formatIpv6 } from './ip-format.js';
 
 const TOP_TALKERS = 10;
+/**
+ * Distinct IPv4 addresses summed per second. Past this, new addresses in that second are
+ * not ranked (counted in `talkersOverflowed`): a spoofed-source flood cannot grow memory, and
+ * real heavy hitters have almost always appeared before the table fills.
+ */
+const MAX_TALKERS = 1 << 18;
 
 interface Talker {
   packets: number;
@@ -21,14 +27,18 @@ class Ipv4TalkerTable {
   private readonly seed = randomSeed();
   private keys = new Uint32Array(1024);
   private used = new Uint8Array(1024);
-  packets = new Float64Array(1024);
+  packets = new Uint32Array(1024);
   bytes = new Float64Array(1024);
   /** Occupied positions, in insertion order. */
   slots = new Int32Array(1024);
   count = 0;
 
-  add(addr: number, packets: number, bytes: number): void {
-    if ((this.count + 1) * 2 > this.mask) this.grow();
+  /** False when the table is full and `addr` is not in it. */
+  add(addr: number, packets: number, bytes: number): boolean {
+    if ((this.count + 1) * 2 > this.mask) {
+      if (this.mask + 1 >= MAX_TALKERS * 2) return this.addExisting(addr, packets, bytes);
+      this.grow();
+    }
     let i = finalize32((addr ^ this.seed) >>> 0) & this.mask;
     while (this.used[i] === 1 && this.keys[i] !== addr) i = (i + 1) & this.mask;
     if (this.used[i] === 0) {
@@ -40,6 +50,20 @@ class Ipv4TalkerTable {
     }
     this.packets[i] += packets;
     this.bytes[i] += bytes;
+    return true;
+  }
+
+  private addExisting(addr: number, packets: number, bytes: number): boolean {
+    let i = finalize32((addr ^ this.seed) >>> 0) & this.mask;
+    while (this.used[i] === 1) {
+      if (this.keys[i] === addr) {
+        this.packets[i] += packets;
+        this.bytes[i] += bytes;
+        return true;
+      }
+      i = (i + 1) & this.mask;
+    }
+    return false;
   }
 
   key(i: number): number {
@@ -57,7 +81,7 @@ class Ipv4TalkerTable {
     this.mask = size - 1;
     this.keys = new Uint32Array(size);
     this.used = new Uint8Array(size);
-    this.packets = new Float64Array(size);
+    this.packets = new Uint32Array(size);
     this.bytes = new Float64Array(size);
     this.slots = new Int32Array(size);
     this.count = 0;
@@ -82,6 +106,8 @@ function finalize32(h: number): number {
  * active in the second, so the per-packet path does no second lookup.
  */
 export class HostCounters {
+  /** Address additions not ranked because the second's talker table was full. */
+  talkersOverflowed = 0;
   private second = -1;
   private packets = 0;
   private bytes = 0;
@@ -150,8 +176,8 @@ export class HostCounters {
 
   private addTalkers(table: FlowTable, slot: number, packets: number, bytes: number): void {
     if (table.family(slot) === 4) {
-      this.talkers4.add(table.addrA(slot), packets, bytes);
-      this.talkers4.add(table.addrB(slot), packets, bytes);
+      if (!this.talkers4.add(table.addrA(slot), packets, bytes)) this.talkersOverflowed++;
+      if (!this.talkers4.add(table.addrB(slot), packets, bytes)) this.talkersOverflowed++;
     } else {
       const w = table.v6Words;
       const p = table.addrA(slot) * 8;
