@@ -72,6 +72,10 @@ process.on('SIGTERM', () => stopAll(0));
 
 function run(name, cmd, argv, opts = {}) {
   const child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  child.on('error', (err) => {
+    children.delete(child);
+    die(`cannot start ${name} (${cmd}): ${err.code === 'ENOENT' ? 'not found; run `npm start`, which installs it' : err.message}`);
+  });
   children.add(child);
   child.on('exit', (code, signal) => {
     children.delete(child);
