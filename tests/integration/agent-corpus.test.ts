@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { FlowPipeline, readCaptureFile, type FileReadResult, type PacketSink, type PipelineOptions, type PipelineStats } from '../../packages/agent/src/index.js';
 import { collectGarbage } from '../helpers/gc.js';
+import { CORPUS_DIR } from '../helpers/corpus.js';
 
-const CORPUS_DIR = process.env.NTA_TCPDUMP_CORPUS ?? '/work/shared/corpus/tcpdump';
 const corpusPresent = existsSync(CORPUS_DIR);
-if (!corpusPresent) console.warn(`agent-corpus: ${CORPUS_DIR} not found (set NTA_TCPDUMP_CORPUS): corpus tests skipped`);
 
 /** Small on purpose, so eviction runs on the corpus's busier files. */
 const CORPUS_MAX_FLOWS = 64;
@@ -91,7 +90,11 @@ function capinfosCounts(files: readonly string[]): Map<string, number> | undefin
   return counts;
 }
 
-describe.skipIf(!corpusPresent)('agent corpus', () => {
+describe('agent corpus', () => {
+  // A missing corpus fails loudly: skipping would let these tests pass without reading a file.
+  it('agent-corpus - the corpus is there', () => {
+    expect(corpusPresent, `${CORPUS_DIR} not found: the corpus lives in shared/ beside the repository (or set NTA_TCPDUMP_CORPUS)`).toBe(true);
+  });
   const files = corpusPresent ? readdirSync(CORPUS_DIR).filter((f) => /\.pcap(ng)?$/.test(f)).sort() : [];
   const results = new Map<string, GuardedRead>();
 

@@ -17,11 +17,11 @@ import { DecodedPacket, FlowPipeline, decodePacket, readCaptureFile, type FileRe
 import { FlowRecord } from '../../packages/shared/src/index.js';
 import * as W from '../helpers/pcap-writer.js';
 import { collectGarbage } from '../helpers/gc.js';
+import { CORPUS_DIR } from '../helpers/corpus.js';
 
 const SEED = process.env.NTA_FUZZ_SEED !== undefined ? Number(process.env.NTA_FUZZ_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 console.info(`agent-hostile-input: seed ${SEED} (replay with NTA_FUZZ_SEED=${SEED})`);
 
-const CORPUS_DIR = process.env.NTA_TCPDUMP_CORPUS ?? '/work/shared/corpus/tcpdump';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = process.env.NTA_AGENT_CLI ?? join(REPO, 'packages/agent/dist/cli.js');
 
@@ -1199,8 +1199,11 @@ function runCli(args: string[], timeoutMs = 15_000): Promise<CliRun> {
 const STACK_FRAME = /^\s+at\s/m;
 const USAGE_HINT = "Run 'nta-agent --help' for usage.";
 
-describe.skipIf(!existsSync(CLI))('broken files through the CLI', () => {
-  if (!existsSync(CLI)) console.warn(`agent-hostile-input: ${CLI} missing: build first (pnpm exec tsc -b packages/shared packages/agent); CLI tests skipped`);
+describe('broken files through the CLI', () => {
+  // `npm test` builds first; a missing CLI fails here rather than skipping the CLI tests.
+  test('cli - the built CLI is there', () => {
+    expect(existsSync(CLI), `${CLI} missing: build first (pnpm run build)`).toBe(true);
+  });
 
   test('cli - every broken input ends with one clear stderr line, a defined exit code, and no stack trace', async () => {
     const dir = join(workDir, 'cli');

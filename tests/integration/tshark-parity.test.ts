@@ -26,8 +26,8 @@ import {
   tsharkConversations,
   type ConversationTable,
 } from '../helpers/tshark.js';
+import { CORPUS_DIR } from '../helpers/corpus.js';
 
-const CORPUS_DIR = process.env.NTA_TCPDUMP_CORPUS ?? '/work/shared/corpus/tcpdump';
 
 /** Wireshark's names (capinfos -E) of the link types the agent decodes. */
 const AGENT_ENCAPSULATIONS = new Set(['ether', 'linux-sll', 'linux-sll2', 'null', 'loop', 'rawip', 'rawip4', 'rawip6']);
