@@ -92,7 +92,7 @@ function capinfosCounts(files: readonly string[]): Map<string, number> | undefin
 
 describe('agent corpus', () => {
   // A missing corpus fails loudly: skipping would let these tests pass without reading a file.
-  it('agent-corpus - the corpus is there', () => {
+  test('agent-corpus - the corpus is there', () => {
     expect(corpusPresent, `${CORPUS_DIR} not found: the corpus lives in shared/ beside the repository (or set NTA_TCPDUMP_CORPUS)`).toBe(true);
   });
   const files = corpusPresent ? readdirSync(CORPUS_DIR).filter((f) => /\.pcap(ng)?$/.test(f)).sort() : [];
