@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { FlowBatch, Streams } from '@nta/shared';
+import { FlowBatch, HostStatsBatch, Streams, type HostSecond } from '@nta/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
 import { ethernetFrame, EtherTypeNum, ipv4Packet, pcapFile, tcpSegment, TcpFlag, udpDatagram, type PcapPacket } from '../helpers/pcap-writer.js';
@@ -43,6 +43,29 @@ function expectedFlowIds(file: string, agentId: string): string[] {
   const r = spawnSync(process.execPath, [CLI, 'read', file, '--format', 'ndjson', '--agent-id', agentId, '--idle-timeout', '1'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   expect(r.status).toBe(0);
   return r.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { flowId: string }).flowId);
+}
+
+/** Every per-second host record the agent published, from the telemetry stream. */
+async function collectHostSeconds(url: string, agentId: string): Promise<HostSecond[]> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const name = `hs_${Math.random().toString(36).slice(2)}`;
+    await jsm.consumers.add(Streams.telemetry.name, { name, filter_subject: `nta.v1.hoststats.${agentId}`, ack_policy: 'none' as never });
+    const consumer = await jetstream(nc).consumers.get(Streams.telemetry.name, name);
+    let remaining = (await consumer.info()).num_pending;
+    const seconds: HostSecond[] = [];
+    while (remaining > 0) {
+      const batch = await consumer.fetch({ max_messages: Math.min(remaining, 500), expires: 2000 });
+      for await (const m of batch) {
+        seconds.push(...HostStatsBatch.parse(m.json()).seconds);
+        remaining--;
+      }
+    }
+    return seconds;
+  } finally {
+    await nc.close();
+  }
 }
 
 async function collectFlows(url: string, agentId: string): Promise<Map<string, number>> {
@@ -100,6 +123,11 @@ describe('agent CLI with a real nats-server', () => {
     const arrived = await collectFlows(nats.url, 'cli-a');
     expect([...arrived.keys()].sort()).toEqual([...expected].sort());
     expect([...arrived.values()].every((n) => n === 1)).toBe(true);
+    // Host counters travel too: one record per second of capture, every packet counted once.
+    const seconds = await collectHostSeconds(nats.url, 'cli-a');
+    expect(seconds.reduce((sum, s) => sum + s.packets, 0)).toBe(5000);
+    expect(new Set(seconds.map((s) => s.tsMs)).size).toBe(seconds.length);
+    expect(seconds.length).toBe(60);
   });
 
   it('agent cli - a nats-server restart while the agent runs loses and duplicates nothing', async () => {

@@ -39,6 +39,7 @@ export async function natsOutput(config: ReadConfig): Promise<FlowOutput> {
       batch.push(flow);
       if (batch.length >= 256) handOver();
     },
+    hostSecond: (second) => publisher.addHostSeconds([second]),
     drain: async () => {
       handOver();
       await publisher.drain();

@@ -1,4 +1,4 @@
-import type { FlowRecord } from '@nta/shared';
+import type { FlowRecord, HostSecond } from '@nta/shared';
 import { readCaptureFile, type FileReadResult } from '../capture/pcap-file-reader.js';
 import type { ReadConfig } from '../config.js';
 import { FlowWriter } from '../output/flow-writer.js';
@@ -23,6 +23,8 @@ export interface ReadSummary {
 /** A sink for flows leaving the pipeline: stdout or NATS. */
 export interface FlowOutput {
   write(flow: FlowRecord): void;
+  /** Per-second host counters, where the output carries them (NATS does, stdout does not). */
+  hostSecond?(second: HostSecond): void;
   /** Between chunks of the file: resolves when the output can take more. */
   drain(): Promise<void>;
   close(): Promise<{ published?: number }>;
@@ -31,7 +33,7 @@ export interface FlowOutput {
 export async function runRead(config: ReadConfig, output: FlowOutput, shouldStop: () => boolean): Promise<ReadSummary> {
   const pipeline = new FlowPipeline(
     { agentId: config.agentId, flowTable: config.flowTable, l7Hints: config.l7Hints },
-    { onFlow: (flow) => output.write(flow) },
+    { onFlow: (flow) => output.write(flow), onHostSecond: (second) => output.hostSecond?.(second) },
   );
   const started = performance.now();
   const replay = replayTiming(config);
