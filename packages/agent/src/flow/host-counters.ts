@@ -6,7 +6,7 @@ import { formatIpv4, formatIpv6 } from './ip-format.js';
 
 const TOP_TALKERS = 10;
 /**
- * Distinct IPv4 addresses summed per second. Past this, new addresses in that second are
+ * Distinct addresses (per family) summed per second. Past this, new addresses in that second are
  * not ranked (counted in `talkersOverflowed`): a spoofed-source flood cannot grow memory, and
  * real heavy hitters have almost always appeared before the table fills.
  */
@@ -188,8 +188,10 @@ export class HostCounters {
 
   private addTalker(key: string, packets: number, bytes: number): void {
     const t = this.talkers6.get(key);
-    if (t === undefined) this.talkers6.set(key, { packets, bytes });
-    else {
+    if (t === undefined) {
+      if (this.talkers6.size >= MAX_TALKERS) this.talkersOverflowed++;
+      else this.talkers6.set(key, { packets, bytes });
+    } else {
       t.packets += packets;
       t.bytes += bytes;
     }
