@@ -1,7 +1,7 @@
 import type { HostSecond, TopTalker } from '@nta/shared';
 import { IpProto } from '../decode/transport.js';
 import type { FlowTable } from './flow-table.js';
-import { randomSeed } from './hash.js';
+import { finalize, randomSeed } from './hash.js';
 import { formatIpv4, formatIpv6 } from './ip-format.js';
 
 const TOP_TALKERS = 10;
@@ -23,7 +23,7 @@ interface Talker {
  */
 class Ipv4TalkerTable {
   private mask = 1023;
-  /** Secret, so crafted source addresses cannot pile into one probe run (finalize32 alone is invertible). */
+  /** Secret, so crafted source addresses cannot pile into one probe run (the finalizer alone is invertible). */
   private readonly seed = randomSeed();
   private keys = new Uint32Array(1024);
   private used = new Uint8Array(1024);
@@ -35,13 +35,10 @@ class Ipv4TalkerTable {
 
   /** False when the table is full and `addr` is not in it. */
   add(addr: number, packets: number, bytes: number): boolean {
-    if ((this.count + 1) * 2 > this.mask) {
-      if (this.mask + 1 >= MAX_TALKERS * 2) return this.addExisting(addr, packets, bytes);
-      this.grow();
-    }
-    let i = finalize32((addr ^ this.seed) >>> 0) & this.mask;
-    while (this.used[i] === 1 && this.keys[i] !== addr) i = (i + 1) & this.mask;
+    if ((this.count + 1) * 2 > this.mask && this.mask + 1 < MAX_TALKERS * 2) this.grow();
+    const i = this.position(addr);
     if (this.used[i] === 0) {
+      if ((this.count + 1) * 2 > this.mask) return false; // full at its largest: only known addresses count
       this.used[i] = 1;
       this.keys[i] = addr;
       this.packets[i] = 0;
@@ -53,17 +50,11 @@ class Ipv4TalkerTable {
     return true;
   }
 
-  private addExisting(addr: number, packets: number, bytes: number): boolean {
-    let i = finalize32((addr ^ this.seed) >>> 0) & this.mask;
-    while (this.used[i] === 1) {
-      if (this.keys[i] === addr) {
-        this.packets[i] += packets;
-        this.bytes[i] += bytes;
-        return true;
-      }
-      i = (i + 1) & this.mask;
-    }
-    return false;
+  /** Where `addr` is, or the empty position where it would go (linear probing). */
+  private position(addr: number): number {
+    let i = finalize((addr ^ this.seed) >>> 0) & this.mask;
+    while (this.used[i] === 1 && this.keys[i] !== addr) i = (i + 1) & this.mask;
+    return i;
   }
 
   key(i: number): number {
@@ -90,14 +81,6 @@ class Ipv4TalkerTable {
       this.add(old.keys[i], old.packets[i], old.bytes[i]);
     }
   }
-}
-
-function finalize32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /**
