@@ -5,8 +5,10 @@
  * Everything random comes from one seeded PRNG; the seed is printed once per test file,
  * and NTA_FUZZ_SEED=<seed> replays a run exactly.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { readCaptureFile } from '../../packages/agent/src/index.js';
 import * as W from './pcap-writer.js';
 import { CORPUS_DIR } from './corpus.js';
@@ -138,4 +140,20 @@ export function samplesOf(rng: Rng, samples: readonly Sample[], linkType: number
   const pool = samples.filter((s) => s.linkType === linkType);
   const from = pool.length > 0 ? pool : samples;
   return Array.from({ length: n }, () => rng.pick(from).data);
+}
+
+/**
+ * For a test file: loads the samples and makes a temporary work dir before its tests,
+ * removes the dir after them. Read the fields inside tests (they are set in beforeAll).
+ */
+export function useFuzzWorkspace(): { samples: Sample[]; workDir: string } {
+  const ws = { samples: [] as Sample[], workDir: '' };
+  beforeAll(async () => {
+    ws.samples = await loadSamples();
+    ws.workDir = mkdtempSync(join(tmpdir(), 'nta-hostile-'));
+  });
+  afterAll(() => {
+    if (ws.workDir) rmSync(ws.workDir, { recursive: true, force: true });
+  });
+  return ws;
 }

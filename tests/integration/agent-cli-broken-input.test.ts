@@ -6,28 +6,17 @@
  * NTA_FUZZ_SEED=<seed> replays a run exactly (see tests/helpers/fuzz-samples.ts).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import * as W from '../helpers/pcap-writer.js';
-import { Rng, SEED, loadSamples, samplesOf, type Sample } from '../helpers/fuzz-samples.js';
+import { Rng, SEED, samplesOf, useFuzzWorkspace } from '../helpers/fuzz-samples.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = process.env.NTA_AGENT_CLI ?? join(REPO, 'packages/agent/dist/cli.js');
 
-let samples: Sample[] = [];
-let workDir = '';
-
-beforeAll(async () => {
-  samples = await loadSamples();
-  workDir = mkdtempSync(join(tmpdir(), 'nta-hostile-'));
-});
-
-afterAll(() => {
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
+const ws = useFuzzWorkspace();
 
 interface CliRun {
   code: number | null;
@@ -60,10 +49,10 @@ describe('broken files through the CLI', () => {
   });
 
   test('cli - every broken input ends with one clear stderr line, a defined exit code, and no stack trace', async () => {
-    const dir = join(workDir, 'cli');
+    const dir = join(ws.workDir, 'cli');
     mkdirSync(join(dir, 'a-directory'), { recursive: true });
     const rng = new Rng(SEED ^ 0xc11);
-    const frames = samplesOf(rng, samples, 1, 4);
+    const frames = samplesOf(rng, ws.samples, 1, 4);
     const write = (name: string, bytes: Uint8Array): string => {
       writeFileSync(join(dir, name), bytes);
       return join(dir, name);

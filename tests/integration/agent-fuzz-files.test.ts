@@ -9,24 +9,14 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { FlowPipeline, readCaptureFile, type FileReadResult } from '../../packages/agent/src/index.js';
 import { FlowRecord } from '../../packages/shared/src/index.js';
 import * as W from '../helpers/pcap-writer.js';
-import { Rng, SEED, loadSamples, samplesOf, type Sample } from '../helpers/fuzz-samples.js';
+import { Rng, SEED, samplesOf, useFuzzWorkspace } from '../helpers/fuzz-samples.js';
 import { baseFiles, damageBytes, mutatePcap, mutatePcapng } from '../helpers/fuzz-file-mutations.js';
 
-let samples: Sample[] = [];
-let workDir = '';
-
-beforeAll(async () => {
-  samples = await loadSamples();
-  workDir = mkdtempSync(join(tmpdir(), 'nta-hostile-'));
-});
-
-afterAll(() => {
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
+const ws = useFuzzWorkspace();
 
 interface FileOutcome {
   result?: FileReadResult;
@@ -90,8 +80,8 @@ const CHUNK_SIZES = [16, 64, 256, 4096, undefined];
 describe('mutated capture files through readCaptureFile', () => {
   test('files - unmutated base files read back every packet at any chunk size', async () => {
     const rng = new Rng(SEED ^ 0x5eed);
-    for (const f of baseFiles(rng, samples)) {
-      const path = join(workDir, `base-${f.name}.${f.format}`);
+    for (const f of baseFiles(rng, ws.samples)) {
+      const path = join(ws.workDir, `base-${f.name}.${f.format}`);
       writeFileSync(path, Buffer.concat([f.header, ...f.units]));
       for (const chunkBytes of CHUNK_SIZES) {
         const o = await readGuarded(path, chunkBytes);
@@ -105,7 +95,7 @@ describe('mutated capture files through readCaptureFile', () => {
     const rng = new Rng(SEED ^ 0xf11e);
     // Outside workDir: the files of a failing run stay for a look (the seed also recreates them).
     const dir = mkdtempSync(join(tmpdir(), 'nta-mutated-'));
-    const bases = baseFiles(rng, samples);
+    const bases = baseFiles(rng, ws.samples);
     const problems: string[] = [];
     const outcomes = { ok: 0, withError: 0, refused: 0 };
     const started = performance.now();
@@ -144,7 +134,7 @@ describe('mutated capture files through readCaptureFile', () => {
 
   test('files - precise damage gives a precise outcome', async () => {
     const rng = new Rng(SEED ^ 0xcafe);
-    const frames = samplesOf(rng, samples, 1, 5);
+    const frames = samplesOf(rng, ws.samples, 1, 5);
     const records = frames.map((data) => W.pcapRecord({ data }));
     const header = W.pcapHeader({ linkType: 1 });
     const shb = W.pcapngShb();
@@ -165,7 +155,7 @@ describe('mutated capture files through readCaptureFile', () => {
       { name: 'pcapng bad byte-order magic', bytes: Buffer.concat([W.pcapngShb({ byteOrderMagic: 0x12345678 }), idb]), packets: 0, error: /byte-order magic/ },
     ];
     for (const c of cases) {
-      const path = join(workDir, `precise-${c.name.replace(/\W+/g, '-')}`);
+      const path = join(ws.workDir, `precise-${c.name.replace(/\W+/g, '-')}`);
       writeFileSync(path, c.bytes);
       const o = await readGuarded(path, rng.pick(CHUNK_SIZES));
       expect(unexpectedOutcome(o), c.name).toBeUndefined();
@@ -176,10 +166,10 @@ describe('mutated capture files through readCaptureFile', () => {
   });
 
   test('files - timestamps: µs, ns, if_tsresol and if_tsoffset are honoured', async () => {
-    const frame = samplesOf(new Rng(SEED), samples, 1, 1)[0];
+    const frame = samplesOf(new Rng(SEED), ws.samples, 1, 1)[0];
     // Compared to the microsecond: a double near 1.7e12 holds no finer than ~0.24 µs anyway.
     const read = async (bytes: Buffer): Promise<number[]> => {
-      const path = join(workDir, 'timestamps');
+      const path = join(ws.workDir, 'timestamps');
       writeFileSync(path, bytes);
       const times: number[] = [];
       await readCaptureFile(path, { packet: (_l, tsMs) => times.push(Math.round(tsMs * 1000) / 1000) });
@@ -204,7 +194,7 @@ describe('mutated capture files through readCaptureFile', () => {
     };
     const invalid: string[] = [];
     for (const [name, bytes] of Object.entries(files)) {
-      const path = join(workDir, 'schema');
+      const path = join(ws.workDir, 'schema');
       writeFileSync(path, bytes);
       const o = await readGuarded(path, undefined);
       expect(unexpectedOutcome(o), name).toBeUndefined();
@@ -223,7 +213,7 @@ describe('mutated capture files through readCaptureFile', () => {
     // so a per-IDB cost that grows with the link types seen turns a small file into minutes of CPU.
     // Timed against the same number of IDBs that all share one link type.
     const time = async (name: string, linkType: (i: number) => number): Promise<number> => {
-      const path = join(workDir, name);
+      const path = join(ws.workDir, name);
       writeFileSync(path, W.concatBytes([W.pcapngShb(), ...Array.from({ length: 65_536 }, (_, i) => W.pcapngIdb({ linkType: linkType(i) }))]));
       const started = performance.now();
       const o = await readGuarded(path, undefined, 20_000);
@@ -238,7 +228,7 @@ describe('mutated capture files through readCaptureFile', () => {
 
   test('files - a directory is refused without leaking its file descriptor', async () => {
     if (!existsSync('/proc/self/fd')) return;
-    const dir = join(workDir, 'a-directory');
+    const dir = join(ws.workDir, 'a-directory');
     mkdirSync(dir, { recursive: true });
     const fds = (): number => readdirSync('/proc/self/fd').length;
     const before = fds();
