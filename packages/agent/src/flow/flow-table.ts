@@ -30,7 +30,6 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = Object.freeze({
 /** Why a flow left the table; indices into FLOW_END_REASONS. */
 export const EndReason = { IDLE: 0, ACTIVE: 1, FIN: 2, RST: 3, EVICTED: 4, END: 5 } as const;
 export const FLOW_END_REASONS = ['idle', 'active', 'fin', 'rst', 'evicted', 'end'] as const;
-export type FlowEndReasonName = (typeof FLOW_END_REASONS)[number];
 
 /** Timer classes: one LRU list each, so the head of a list is always the next to idle out. */
 const T_OTHER = 0;
@@ -91,7 +90,6 @@ export class FlowTable {
   readonly capacity: number;
   active = 0;
   evicted = 0;
-  created = 0;
   /** Latest packet time seen; expiry is judged against it. */
   nowMs = 0;
 
@@ -280,7 +278,6 @@ export class FlowTable {
       slot = this.nextUnused++;
     }
     this.active++;
-    this.created++;
     const key = this.key;
     const k = slot * KS;
     const bucket = h & this.bucketMask;
