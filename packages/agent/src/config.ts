@@ -112,14 +112,18 @@ export function defaultAgentId(host: string = hostname()): string {
   return id.length > 0 ? id : 'agent';
 }
 
-function common(values: Record<string, string | boolean | undefined>, env: Env, defaultLogLevel: string): CommonConfig {
+/**
+ * `natsFromEnv`: whether NATS_URL alone makes the command publish (capture: yes; read: no,
+ * a file goes to stdout unless --nats asks otherwise).
+ */
+function common(values: Record<string, string | boolean | undefined>, env: Env, defaultLogLevel: string, natsFromEnv: boolean): CommonConfig {
   const format = (values.format as string | undefined) ?? 'ndjson';
   if (format !== 'ndjson' && format !== 'csv' && format !== 'none') {
     throw new UsageError(`--format: expected ndjson, csv or none, got ${JSON.stringify(format)}`);
   }
   const agentId = (values['agent-id'] as string | undefined) ?? env.NTA_AGENT_ID ?? defaultAgentId();
   if (!isValidAgentId(agentId)) throw new UsageError(`--agent-id: must be 1-64 characters of A-Z a-z 0-9 _ -, got ${JSON.stringify(agentId)}`);
-  const natsUrl = (values.nats as string | undefined) ?? undefined;
+  const natsUrl = (values.nats as string | undefined) ?? (natsFromEnv ? env.NATS_URL : undefined);
   const activeS = numberFlag('active-timeout', values['active-timeout'] as string | undefined, z.number().min(0), 60, 'seconds >= 0');
   const idleS = numberFlag('idle-timeout', values['idle-timeout'] as string | undefined, z.number().min(0.001), 15, 'seconds > 0');
   const maxFlows = numberFlag('max-flows', values['max-flows'] as string | undefined, z.number().int().min(16).max(16_777_216), 1 << 20, 'an integer from 16 to 16777216');
@@ -159,7 +163,7 @@ export function parseReadArgs(args: string[], env: NodeJS.ProcessEnv = process.e
   const speed = values.speed === undefined || values.speed === 'max'
     ? Infinity
     : numberFlag('speed', values.speed, z.number().positive().max(1e6), Infinity, "a positive number or 'max'");
-  return { command: 'read', file: positionals[0], speed, shiftToNow: values['shift-to-now'] === true, ...common(values, e, 'warn') };
+  return { command: 'read', file: positionals[0], speed, shiftToNow: values['shift-to-now'] === true, ...common(values, e, 'warn', false) };
 }
 
 export function parseCaptureArgs(args: string[], env: NodeJS.ProcessEnv = process.env): CaptureConfig | { command: 'help'; text: string } {
@@ -167,10 +171,7 @@ export function parseCaptureArgs(args: string[], env: NodeJS.ProcessEnv = proces
   if (values.help) return { command: 'help', text: CAPTURE_HELP };
   if (positionals.length > 0) throw new UsageError(`capture: unexpected argument ${JSON.stringify(positionals[0])}`);
   const e = readEnv(env);
-  const c = common(values, e, 'info');
-  if (c.nats === undefined && e.NATS_URL !== undefined) {
-    return parseCaptureArgs([...args, '--nats', e.NATS_URL], env);
-  }
+  const c = common(values, e, 'info', true);
   return {
     command: 'capture',
     ...c,
