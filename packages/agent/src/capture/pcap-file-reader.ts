@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CaptureFormatError } from '@nta/shared';
 import { ChunkedFile, MAX_RECORD_BYTES } from './chunked-file.js';
 import type { PacketSink } from './packet-sink.js';
@@ -30,7 +31,6 @@ export interface ReadOptions {
   pace?: (tsMs: number) => number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChunkedFile } from './chunked-file.js';
 import { MAX_RECORD_BYTES } from './chunked-file.js';
 import type { FileReadResult, ReadOptions } from './pcap-file-reader.js';
@@ -117,7 +118,7 @@ export async function readPcapng(file: ChunkedFile, sink: PacketSink, options: R
         const waitMs = options.pace?.(tsMs) ?? 0;
         if (waitMs > 0) {
           if (options.shouldStop?.()) break blocks;
-          await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 1000)));
+          await sleep(Math.min(waitMs, 1000));
           continue blocks;
         }
         lastTsMs = tsMs;
