@@ -1,0 +1,2 @@
+export type { StoredFlow, AlertCandidate, AlertKind, AddressScope, LevelName } from './types.js';
+export { Level, LEVELS } from './types.js';
