@@ -19,6 +19,16 @@ step "checking nats-server"
 ensure_nats_server >/dev/null
 info "nats-server: $(nats_server_bin)"
 
+step "checking PostgreSQL"
+source scripts/db.sh
+ensure_postgres
+info "PostgreSQL: $(postgres_bin_dir)"
+if (( want_test_tools )); then
+  step "checking TimescaleDB (Debian 13 tree for the test suite)"
+  ensure_timescaledb
+  info "TimescaleDB: $(timescaledb_root)"
+fi
+
 step "checking pnpm"
 ensure_pnpm
 info "pnpm $(pnpm --version)"

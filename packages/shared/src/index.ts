@@ -18,3 +18,4 @@ export {
   CaptureInterface,
   Heartbeat,
 } from './schemas/telemetry.js';
+export * from './query/index.js';

@@ -23,8 +23,8 @@ import { Outbox } from './outbox.js';
 import type { OutboxStats } from './outbox.js';
 import { Spool } from './spool.js';
 import type { SpoolStats } from './spool.js';
-import { ensureStreams } from './streams.js';
-import type { StreamLimits } from './streams.js';
+import { ensureStreams } from '@nta/shared/nats';
+import type { StreamLimits } from '@nta/shared/nats';
 
 export interface NatsPublisherOptions {
   servers: string | string[];

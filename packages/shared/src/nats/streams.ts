@@ -6,7 +6,7 @@
 import { DiscardPolicy, JetStreamApiError, JetStreamApiCodes, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { JetStreamManager, StreamConfig, StreamInfo } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { Streams } from '@nta/shared';
+import { Streams } from '../subjects.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

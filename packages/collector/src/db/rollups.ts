@@ -1,0 +1,122 @@
+/**
+ * Rollups the collector maintains itself, the same way on PostgreSQL and on both
+ * TimescaleDB editions, so statistics are exact whatever the refresh lag:
+ *
+ * - Every ingest transaction upserts a mark in rollup_dirty for each (hour, agent) it
+ *   wrote into (flow-writer.ts). The upsert takes a row lock.
+ * - The refresher locks one settled mark (FOR UPDATE SKIP LOCKED), recomputes that
+ *   bucket's rollup rows from the raw flows and deletes the mark, in one transaction. A
+ *   writer that arrives meanwhile waits on the mark's lock and then inserts a new mark,
+ *   so rows the refresher could not see are never left unmarked.
+ * - Queries (stats-queries.ts) read clean buckets from the rollups and dirty buckets and
+ *   partial-hour edges from the raw flows, in one statement, hence one snapshot.
+ */
+import type { Pool } from './pool.js';
+
+export interface RollupRefresherOptions {
+  /** Marks touched more recently than this are left alone: a busy hour is not recomputed on every batch. */
+  settleMs: number;
+  intervalMs: number;
+  /** Rollup rows older than this many days are deleted (0 keeps them). */
+  retentionDays: number;
+  onError(err: unknown): void;
+}
+
+export class RollupRefresher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  refreshed = 0;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly opts: RollupRefresherOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const tick = (): void => {
+      this.running = this.refreshAll()
+        .then(() => undefined)
+        .catch((err) => this.opts.onError(err))
+        .finally(() => {
+          this.running = undefined;
+          if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs).unref();
+        });
+    };
+    this.timer = setTimeout(tick, this.opts.intervalMs).unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Refreshes every mark now, after any refresh the timer has running (which would hold a mark). */
+  async refreshNow(): Promise<number> {
+    await this.running;
+    return this.refreshAll(0);
+  }
+
+  /** Refreshes every settled mark; returns how many buckets were recomputed. */
+  async refreshAll(settleMs = this.opts.settleMs): Promise<number> {
+    let n = 0;
+    while (!this.stopped && (await this.refreshOne(settleMs))) n++;
+    return n;
+  }
+
+  private async refreshOne(settleMs: number): Promise<boolean> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const mark = await client.query<{ bucket: Date; agent_id: string }>(
+        `SELECT bucket, agent_id FROM rollup_dirty WHERE touched_at <= now() - make_interval(secs => $1)
+          ORDER BY bucket, agent_id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        [settleMs / 1000],
+      );
+      const row = mark.rows[0];
+      if (!row) {
+        await client.query('COMMIT');
+        return false;
+      }
+      const p = [row.bucket, row.agent_id];
+      const inBucket = `agent_id = $2 AND first_seen >= $1 AND first_seen < $1 + interval '1 hour'`;
+      await client.query(`DELETE FROM rollup_pair_1h WHERE bucket = $1 AND agent_id = $2`, p);
+      await client.query(`DELETE FROM rollup_proto_1h WHERE bucket = $1 AND agent_id = $2`, p);
+      await client.query(`DELETE FROM rollup_host_1m WHERE agent_id = $2 AND bucket >= $1 AND bucket < $1 + interval '1 hour'`, p);
+      await client.query(
+        `INSERT INTO rollup_pair_1h (bucket, agent_id, src, dst, src_country, dst_country, flows, packets, bytes, threat_flows)
+         SELECT $1, $2, src, dst, src_country, dst_country, count(*), sum(packets), sum(bytes), count(threat)
+           FROM flows WHERE ${inBucket} GROUP BY src, dst, src_country, dst_country`,
+        p,
+      );
+      await client.query(
+        `INSERT INTO rollup_proto_1h (bucket, agent_id, proto, flows, packets, bytes)
+         SELECT $1, $2, proto, count(*), sum(packets), sum(bytes) FROM flows WHERE ${inBucket} GROUP BY proto`,
+        p,
+      );
+      await client.query(
+        `INSERT INTO rollup_host_1m (bucket, agent_id, flows, packets, bytes)
+         SELECT date_trunc('minute', first_seen), $2, count(*), sum(packets), sum(bytes) FROM flows WHERE ${inBucket} GROUP BY 1`,
+        p,
+      );
+      await client.query(`DELETE FROM rollup_dirty WHERE bucket = $1 AND agent_id = $2`, p);
+      await client.query('COMMIT');
+      this.refreshed++;
+      return true;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Marks waiting for a refresh (a metric: a growing number means the refresher lags). */
+  async pending(): Promise<number> {
+    const r = await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM rollup_dirty');
+    return Number(r.rows[0]?.n ?? 0);
+  }
+}

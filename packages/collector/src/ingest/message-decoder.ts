@@ -1,0 +1,60 @@
+/**
+ * Turns a JetStream message into a validated wire object, or a reason it was refused.
+ * Pure: nothing here throws, whatever the bytes.
+ */
+import { FlowBatch, Heartbeat, HostStatsBatch } from '@nta/shared';
+import type { z } from 'zod';
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const MAX_REASON_CHARS = 1_000;
+
+function parseJson(data: Uint8Array): Decoded<unknown> {
+  if (data.length === 0) return { ok: false, reason: 'empty message' };
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch {
+    return { ok: false, reason: 'not UTF-8 text' };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, reason: `not JSON: ${(err as Error).message}`.slice(0, MAX_REASON_CHARS) };
+  }
+}
+
+function describeIssues(error: z.ZodError): string {
+  const parts = error.issues.slice(0, 5).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`);
+  if (error.issues.length > 5) parts.push(`and ${error.issues.length - 5} more`);
+  return `schema: ${parts.join('; ')}`.slice(0, MAX_REASON_CHARS);
+}
+
+/** The last token of `nta.v1.<kind>.<agentId>`: a message must not speak for another agent. */
+function subjectAgent(subject: string): string {
+  return subject.slice(subject.lastIndexOf('.') + 1);
+}
+
+function decodeWith<S extends z.ZodType<{ agentId: string }>>(schema: S, subject: string, data: Uint8Array): Decoded<z.infer<S>> {
+  const json = parseJson(data);
+  if (!json.ok) return json;
+  const r = schema.safeParse(json.value);
+  if (!r.success) return { ok: false, reason: describeIssues(r.error) };
+  const claimed = subjectAgent(subject);
+  if (r.data.agentId !== claimed) {
+    return { ok: false, reason: `agentId ${JSON.stringify(r.data.agentId).slice(0, 80)} does not match subject agent ${JSON.stringify(claimed).slice(0, 80)}` };
+  }
+  return { ok: true, value: r.data };
+}
+
+export const decodeFlowBatch = (subject: string, data: Uint8Array): Decoded<FlowBatch> => {
+  const r = decodeWith(FlowBatch, subject, data);
+  if (!r.ok) return r;
+  for (const f of r.value.flows) {
+    if (f.lastSeenMs < f.firstSeenMs) return { ok: false, reason: `flow ${f.flowId}: lastSeenMs before firstSeenMs` };
+    if (f.firstSeenMs > 8_640_000_000_000) return { ok: false, reason: `flow ${f.flowId}: firstSeenMs out of range` };
+  }
+  return r;
+};
+export const decodeHeartbeat = (subject: string, data: Uint8Array): Decoded<Heartbeat> => decodeWith(Heartbeat, subject, data);
+export const decodeHostStats = (subject: string, data: Uint8Array): Decoded<HostStatsBatch> => decodeWith(HostStatsBatch, subject, data);

@@ -1,0 +1,45 @@
+/** A stored flow in the API's shape (the same as a flows search row). */
+import type { FlowRow } from '../db/flows-query.js';
+import { LEVELS, type StoredFlow } from '../types.js';
+
+export function toApiFlow(f: StoredFlow): FlowRow {
+  return {
+    flowId: f.flowId,
+    agentId: f.agentId,
+    hostname: f.hostname,
+    firstSeen: new Date(f.firstSeenMs).toISOString(),
+    lastSeen: new Date(f.lastSeenMs).toISOString(),
+    family: f.family,
+    ipProto: f.ipProto,
+    proto: f.proto,
+    src: f.src,
+    dst: f.dst,
+    sport: f.sport,
+    dport: f.dport,
+    vlan: f.vlan ?? null,
+    packetsToDst: f.packetsToDst,
+    packetsToSrc: f.packetsToSrc,
+    bytesToDst: f.bytesToDst,
+    bytesToSrc: f.bytesToSrc,
+    packets: f.packets,
+    bytes: f.bytes,
+    tcpFlagsToDst: f.tcpFlagsToDst,
+    tcpFlagsToSrc: f.tcpFlagsToSrc,
+    endReason: f.endReason,
+    dnsQuery: f.l7?.dnsQuery ?? null,
+    dnsQueryType: f.l7?.dnsQueryType ?? null,
+    dnsRcode: f.l7?.dnsRcode ?? null,
+    httpMethod: f.l7?.httpMethod ?? null,
+    httpHost: f.l7?.httpHost ?? null,
+    tlsSni: f.l7?.tlsSni ?? null,
+    tlsAlpn: f.l7?.tlsAlpn?.join(',') ?? null,
+    durationMs: f.features.durationMs,
+    srcCountry: f.srcCountry,
+    dstCountry: f.dstCountry,
+    srcAsn: f.srcAsn,
+    dstAsn: f.dstAsn,
+    score: f.score,
+    level: LEVELS[f.level] ?? 'normal',
+    threat: f.threat,
+  };
+}
