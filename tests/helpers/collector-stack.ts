@@ -71,7 +71,7 @@ export async function startInProcessCollector(
     databaseUrl,
     async get(path) {
       const res = await fetch(`${baseUrl}${path}`);
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: (await res.json()) as never };
     },
     async query(sql, params) {
       return (await pool.query(sql, params)).rows;

@@ -25,6 +25,8 @@ const Env = z.object({
   NTA_BATCH_FLOWS: z.coerce.number().int().min(1).max(100_000).default(10_000),
   /** Messages fetched per pull and held in flight at most; the backpressure bound. */
   NTA_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(256),
+  /** How long JetStream waits for an ack before redelivering a message to another try. */
+  NTA_ACK_WAIT_S: z.coerce.number().int().min(1).max(3600).default(30),
   /** Raw flows older than this many days are dropped (partitions/chunks); 0 keeps them forever. */
   NTA_RETENTION_DAYS: z.coerce.number().min(0).max(36_500).default(30),
   GEOIP_CITY_DB: z.string().optional(),
@@ -54,6 +56,7 @@ export interface CollectorConfig {
   consumerName: string;
   batchFlows: number;
   maxInFlight: number;
+  ackWaitMs: number;
   retentionDays: number;
   geo: { disabled: boolean; cityDbPath?: string; asnDbPath?: string };
   intel: {
@@ -82,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Colle
     consumerName: e.NTA_CONSUMER,
     batchFlows: e.NTA_BATCH_FLOWS,
     maxInFlight: e.NTA_MAX_IN_FLIGHT,
+    ackWaitMs: e.NTA_ACK_WAIT_S * 1000,
     retentionDays: e.NTA_RETENTION_DAYS,
     geo: { disabled: e.GEOIP_DISABLE, cityDbPath: e.GEOIP_CITY_DB, asnDbPath: e.GEOIP_ASN_DB },
     intel: {

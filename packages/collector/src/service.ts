@@ -51,6 +51,22 @@ export interface CollectorOverrides {
 
 const RETENTION_INTERVAL_MS = 3_600_000;
 
+/** Logs a recurring background failure at most once per interval, with how many were skipped. */
+function throttledWarn(log: Logger, msg: string, intervalMs = 30_000): (err: unknown) => void {
+  let lastMs = 0;
+  let skipped = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - lastMs < intervalMs) {
+      skipped++;
+      return;
+    }
+    log.warn({ err, skipped }, msg);
+    lastMs = now;
+    skipped = 0;
+  };
+}
+
 async function retryUntil<T>(what: string, log: Logger, attempt: () => Promise<T>, isClosing: () => boolean): Promise<T> {
   for (let n = 1; ; n++) {
     try {
@@ -139,7 +155,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
     },
   });
 
-  const ackWaitMs = overrides.ackWaitMs ?? 30_000;
+  const ackWaitMs = overrides.ackWaitMs ?? config.ackWaitMs;
   const flowPumpOptions: MessagePumpOptions = {
     stream: Streams.flows.name,
     durable: config.consumerName,
@@ -166,7 +182,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
     settleMs: overrides.rollupSettleMs ?? 10_000,
     intervalMs: overrides.rollupIntervalMs ?? 5_000,
     retentionDays: config.retentionDays,
-    onError: (err) => log.warn({ err }, 'rollup refresh failed; will retry'),
+    onError: throttledWarn(log, 'rollup refresh failed; will retry'),
   });
 
   const runRetention = (): void => {

@@ -7,8 +7,7 @@ import type { PoolClient } from './pool.js';
 import type { StorageInfo } from './migrations.js';
 
 const DAY_MS = 86_400_000;
-const PARTITIONED_TABLES = ['flows', 'host_stats'] as const;
-export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
+export type PartitionedTable = 'flows' | 'host_stats';
 
 export function dayStartMs(ms: number): number {
   return Math.floor(ms / DAY_MS) * DAY_MS;

@@ -19,6 +19,9 @@ export function createPool(databaseUrl: string, max = 8): pg.Pool {
   // An idle client that loses its server emits 'error' on the pool; without a listener
   // that would crash the process during a database outage.
   pool.on('error', () => {});
+  // A checked-out client whose socket fails (EPIPE mid-COPY) emits 'error' too; the query in
+  // progress already rejects, so the event itself needs only a listener.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -54,18 +54,20 @@ export class GeoLookup {
   resolve(ip: string): GeoEntry {
     let v4: number;
     const words = this.words;
-    if (looksLikeIpv6(ip)) {
-      if (!parseIpv6(ip, words)) return NOT_AN_ADDRESS;
-      v4 = embeddedIpv4(words);
-    } else {
+    const textIsIpv4 = !looksLikeIpv6(ip);
+    if (textIsIpv4) {
       v4 = parseIpv4(ip);
       if (v4 < 0) return NOT_AN_ADDRESS;
+    } else {
+      if (!parseIpv6(ip, words)) return NOT_AN_ADDRESS;
+      v4 = embeddedIpv4(words);
     }
     const scope = v4 >= 0 ? ipv4Scope(v4) : ipv6Scope(words);
     if (scope !== 'public') return NON_PUBLIC.get(scope) as GeoEntry;
 
-    // Canonical text for the mmdb reader, whose own parser is loose (zones, mapped forms).
-    const text = v4 >= 0 ? formatIpv4(v4) : formatIpv6Full(words);
+    // Canonical text for the mmdb reader, whose own parser is loose (zones, mapped forms);
+    // IPv4 text that parsed is canonical already (parseIpv4 refuses leading zeros).
+    const text = textIsIpv4 ? ip : v4 >= 0 ? formatIpv4(v4) : formatIpv6Full(words);
     let country: string | null = null;
     let city: string | null = null;
     let latitude: number | null = null;

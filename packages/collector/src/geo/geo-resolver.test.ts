@@ -8,6 +8,7 @@ import { GeoDatabaseError } from './geo-errors.js';
 import { openGeoResolver } from './geo-resolver.js';
 import type { GeoResolver } from './geo-resolver.js';
 import { writeMmdb } from './testing/mmdb-writer.js';
+import type { MmdbWriteOptions } from './testing/mmdb-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nta-geo-'));
 function file(name: string, content: string | Buffer): string {
@@ -118,8 +119,8 @@ describe('geo-resolver (bundled npm databases)', () => {
   });
 });
 
-const maxmindCity = {
-  ipVersion: 6 as const,
+const maxmindCity: MmdbWriteOptions = {
+  ipVersion: 6,
   databaseType: 'GeoLite2-City',
   networks: [
     {
@@ -140,8 +141,8 @@ const maxmindCity = {
   ],
 };
 
-const maxmindAsn = {
-  ipVersion: 6 as const,
+const maxmindAsn: MmdbWriteOptions = {
+  ipVersion: 6,
   databaseType: 'GeoLite2-ASN',
   networks: [
     { network: '81.2.69.0/24', data: { autonomous_system_number: 20712, autonomous_system_organization: 'Andrews & Arnold Ltd' } },
@@ -242,6 +243,15 @@ describe('geo-resolver (failures and limits)', () => {
     expect(cache.capacity).toBe(1000);
     expect(cache.hits).toBeGreaterThanOrEqual(9);
     expect(r.asn('8.8.8.8')).toBe(15169);
+  });
+
+  it('geo-resolver - garbage and outsized keys do not enter the cache', async () => {
+    const r = await openGeoResolver({ cityDbPaths: [], asnCsvPaths: [], cacheSize: 1000 });
+    for (let i = 0; i < 500; i++) {
+      expect(r.countryLabel(`not-an-ip-${i}`)).toBeNull();
+      expect(r.countryLabel(`fe80::${i.toString(16)}%${'z'.repeat(1000)}`)).toBe('link-local');
+    }
+    expect(r.info().cache.size).toBe(0);
   });
 
   it('geo-resolver - background ASN loading: null until ready, then the ASN, with cached answers refreshed', async () => {

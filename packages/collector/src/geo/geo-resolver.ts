@@ -9,7 +9,7 @@ import { locateBundledAsn, locateBundledCity, licenceForDatabaseType } from './b
 import type { BundledDatabase } from './bundled-databases.js';
 import { GeoDatabaseError, geoFileError } from './geo-errors.js';
 import { GenerationalCache } from './generational-cache.js';
-import { GeoLookup } from './geo-lookup.js';
+import { GeoLookup, NOT_AN_ADDRESS } from './geo-lookup.js';
 import type { AsnSource, GeoEntry, GeoInfo } from './geo-lookup.js';
 import { asnFromRecord } from './geo-records.js';
 import { openMmdb } from './mmdb-database.js';
@@ -75,6 +75,8 @@ export interface GeoResolver {
 }
 
 const DEFAULT_CACHE_SIZE = 65_536;
+/** The longest IPv6 text (`ffff:…:255.255.255.255`) is 45 characters; room for a short zone. */
+const MAX_CACHED_KEY_CHARS = 64;
 
 function mmdbInfo(db: MmdbDatabase, role: 'city' | 'asn', bundled: BundledDatabase | null): GeoDatabaseInfo {
   return {
@@ -187,7 +189,9 @@ export async function openGeoResolver(opts: GeoResolverOptions = {}): Promise<Ge
     let found = cache.get(ip);
     if (found === undefined) {
       found = lookup.resolve(ip);
-      cache.set(ip, found);
+      // Keep non-addresses and outsized keys (an address with a long %zone) out, so hostile
+      // input cannot fill the cache with large strings; they are cheap to answer anyway.
+      if (found !== NOT_AN_ADDRESS && ip.length <= MAX_CACHED_KEY_CHARS) cache.set(ip, found);
     }
     return found;
   };

@@ -27,11 +27,21 @@ export type FetchFailure =
 export type CappedFetchResult = { ok: true; response: FetchedResponse } | { ok: false; failure: FetchFailure };
 
 export async function cappedFetch(url: string, options: CappedFetchOptions): Promise<CappedFetchResult> {
-  const deadline = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+  // One controller per request rather than AbortSignal.any([deadline, options.signal]): on Node 20
+  // `any` retains every combined signal on a long-lived parent (nodejs/node#55351).
+  const controller = new AbortController();
+  let timedOut = false;
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.timeoutMs);
+  deadline.unref();
+  const onOwnerAbort = (): void => controller.abort();
+  options.signal?.addEventListener('abort', onOwnerAbort, { once: true });
   const tooLarge = (): CappedFetchResult => ({ ok: false, failure: { kind: 'too-large', message: `response larger than ${options.maxBytes} bytes` } });
   try {
-    const res = await fetch(url, { headers: options.headers, signal, redirect: 'follow' });
+    if (options.signal?.aborted) return { ok: false, failure: { kind: 'aborted', message: 'request aborted' } };
+    const res = await fetch(url, { headers: options.headers, signal: controller.signal, redirect: 'follow' });
     const declared = Number(res.headers.get('content-length') ?? Number.NaN);
     if (declared > options.maxBytes) {
       res.body?.cancel().catch(() => {});
@@ -54,9 +64,12 @@ export async function cappedFetch(url: string, options: CappedFetchOptions): Pro
     }
     return { ok: true, response: { status: res.status, headers: res.headers, body: Buffer.concat(chunks) } };
   } catch (err) {
+    if (timedOut) return { ok: false, failure: { kind: 'timeout', message: `no complete response within ${options.timeoutMs} ms` } };
     if (options.signal?.aborted) return { ok: false, failure: { kind: 'aborted', message: 'request aborted' } };
-    if (deadline.aborted) return { ok: false, failure: { kind: 'timeout', message: `no complete response within ${options.timeoutMs} ms` } };
     return { ok: false, failure: { kind: 'network', message: describeFetchError(err) } };
+  } finally {
+    clearTimeout(deadline);
+    options.signal?.removeEventListener('abort', onOwnerAbort);
   }
 }
 

@@ -81,7 +81,6 @@ export function parseIpv6Into(out: Uint32Array, text: string, start = 0, end = t
       if (v4 < 0) return false;
       groups[n++] = v4 >>> 16;
       groups[n++] = v4 & 0xffff;
-      i = end;
       break;
     }
     if (digits === 0 || n === 8) return false;

@@ -1,7 +1,9 @@
 /**
- * Token buckets for a service's quotas, e.g. VirusTotal's public API: 4 requests a minute and
- * 500 a day. A request needs a token from every bucket; each bucket starts full and refills
- * continuously at requests/perMs. Time is passed in, so tests drive it.
+ * A service's quotas as sliding windows, e.g. VirusTotal's public API: 4 requests a minute and
+ * 500 a day. A request is allowed when, for every limit, fewer than `requests` were made in the
+ * last `perMs`. Unlike a token bucket that starts full (which lets twice the daily quota through
+ * in the first 24 hours), this never exceeds a quota over any window, whether the service counts
+ * by sliding window or resets at a fixed hour. Time is passed in, so tests drive it.
  */
 
 export interface RateLimit {
@@ -12,33 +14,37 @@ export interface RateLimit {
 export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
 
-interface Bucket {
-  capacity: number;
-  tokens: number;
-  refillPerMs: number;
+/** The times of the last `requests` grants, oldest at `head` once full. */
+interface Window {
+  limit: RateLimit;
+  grants: number[];
+  head: number;
 }
 
 export class RateLimiter {
-  private readonly buckets: Bucket[];
-  private lastRefillMs: number;
+  private readonly windows: Window[];
 
-  constructor(limits: readonly RateLimit[], nowMs: number) {
-    this.buckets = limits.map((l) => ({ capacity: l.requests, tokens: l.requests, refillPerMs: l.requests / l.perMs }));
-    this.lastRefillMs = nowMs;
+  constructor(limits: readonly RateLimit[]) {
+    this.windows = limits.filter((l) => l.requests > 0).map((limit) => ({ limit, grants: [], head: 0 }));
   }
 
-  /** Takes a token from every bucket and returns 0, or takes nothing and returns the ms until it could. */
+  /** Records a request and returns 0, or records nothing and returns the ms until one is allowed. */
   tryTake(nowMs: number): number {
-    const elapsed = Math.max(0, nowMs - this.lastRefillMs);
-    this.lastRefillMs = nowMs;
     let waitMs = 0;
-    for (const b of this.buckets) {
-      b.tokens = Math.min(b.capacity, b.tokens + elapsed * b.refillPerMs);
-      // The epsilon absorbs float error so a bucket refilled for exactly 1/rate ms has its token.
-      if (b.tokens < 1 - 1e-9) waitMs = Math.max(waitMs, Math.ceil((1 - b.tokens) / b.refillPerMs));
+    for (const w of this.windows) {
+      if (w.grants.length < w.limit.requests) continue;
+      const oldest = w.grants[w.head];
+      waitMs = Math.max(waitMs, oldest + w.limit.perMs - nowMs);
     }
     if (waitMs > 0) return waitMs;
-    for (const b of this.buckets) b.tokens = Math.max(0, b.tokens - 1);
+    for (const w of this.windows) {
+      if (w.grants.length < w.limit.requests) {
+        w.grants.push(nowMs);
+      } else {
+        w.grants[w.head] = nowMs;
+        w.head = (w.head + 1) % w.limit.requests;
+      }
+    }
     return 0;
   }
 }

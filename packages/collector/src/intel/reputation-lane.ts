@@ -1,6 +1,6 @@
 /**
  * One reputation service's queue and worker: a bounded, de-duplicated queue of addresses drained
- * one request at a time, within the service's token buckets, pausing for Retry-After on 429 and
+ * one request at a time, within the service's rate limits, pausing for Retry-After on 429 and
  * behind a circuit breaker when the service keeps failing. Results go to the memory callback,
  * the durable IntelCache and the verdict callback. Nothing here rejects or throws to its caller.
  */
@@ -25,7 +25,7 @@ export interface LaneStats {
   persistentCacheHits: number;
   /** 429 answers. */
   rateLimited: number;
-  /** Times the worker waited for a token of its own rate limit. */
+  /** Times the worker waited because its own rate limit was used up. */
   throttled: number;
   errors: Record<LaneErrorKind, number>;
   circuit: 'closed' | 'open' | 'half-open';
@@ -84,7 +84,7 @@ export class ReputationLane {
   private readonly errors: Record<LaneErrorKind, number> = { timeout: 0, network: 0, server: 0, malformed: 0, tooLarge: 0, auth: 0, badRequest: 0, cache: 0 };
 
   constructor(private readonly options: LaneOptions) {
-    this.limiter = new RateLimiter(options.limits, options.now());
+    this.limiter = new RateLimiter(options.limits);
     this.breaker = new CircuitBreaker(options.circuit);
   }
 
@@ -172,11 +172,11 @@ export class ReputationLane {
         return false;
       case 'rate-limited':
         this.counters.rateLimited++;
-        this.pause(outcome.retryAfterMs ?? timings.defaultRetryAfterMs, 'rate limited (429); pausing', outcome.message);
+        this.pause(outcome.retryAfterMs ?? timings.defaultRetryAfterMs, 'warn', 'rate limited (429); pausing', outcome.message);
         return false;
       case 'auth':
         this.errors.auth++;
-        this.pause(timings.authPauseMs, 'API key rejected; pausing', outcome.message);
+        this.pause(timings.authPauseMs, 'error', 'API key rejected; pausing', outcome.message);
         return false;
       case 'bad-request':
         this.errors.badRequest++;
@@ -210,12 +210,12 @@ export class ReputationLane {
     return { source: this.source, ip, level: 'normal', score: 0, summary: `${this.source}: no data for this address`, details: { notFound: true }, fetchedAtMs: this.options.now() };
   }
 
-  private pause(ms: number, message: string, detail: string): void {
+  private pause(ms: number, level: 'warn' | 'error', message: string, detail: string): void {
     this.pausedUntilMs = this.options.now() + ms;
-    this.options.log.warn({ source: this.source, pauseMs: ms, detail }, `reputation service ${message}`);
+    this.options.log[level]({ source: this.source, pauseMs: ms, detail }, `reputation service ${message}`);
   }
 
-  /** Waits for the pause, the circuit and a rate-limit token. False when stopping. */
+  /** Waits for the pause, the circuit and the rate limit. False when stopping. */
   private async waitForTurn(): Promise<boolean> {
     const { now, sleep } = this.options;
     const signal = this.stopping.signal;

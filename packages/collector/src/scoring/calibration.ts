@@ -28,11 +28,11 @@ export type Thresholds = z.infer<typeof Thresholds>;
 export interface CalibrationOptions {
   suspiciousQuantile?: number;
   maliciousQuantile?: number;
-  /** Added to the malicious quantile (default 0.05). */
+  /** Added to the malicious quantile (default 0.01). */
   maliciousMargin?: number;
-  /** Least distance between the two thresholds (default 0.05). */
+  /** Least distance between the two thresholds (default 0.02). */
   minGap?: number;
-  /** Floors (defaults 0.55 and 0.65; 0.5 is an average row). */
+  /** Floors (defaults 0.55 and 0.6; 0.5 is an average row). */
   minSuspicious?: number;
   minMalicious?: number;
 }
@@ -51,7 +51,7 @@ export function calibrateThresholds(trainingScores: Float64Array, opts: Calibrat
   const suspicious = Math.min(1, Math.max(q995, opts.minSuspicious ?? 0.55));
   const malicious = Math.min(
     1,
-    Math.max(q9995 + (opts.maliciousMargin ?? 0.05), suspicious + (opts.minGap ?? 0.05), opts.minMalicious ?? 0.65),
+    Math.max(q9995 + (opts.maliciousMargin ?? 0.01), suspicious + (opts.minGap ?? 0.02), opts.minMalicious ?? 0.6),
   );
   return { suspicious, malicious, q995, q9995 };
 }

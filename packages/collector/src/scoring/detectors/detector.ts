@@ -14,6 +14,8 @@ export interface DetectorStats {
   trackedKeys: number;
   evictedKeys: number;
   alerts: number;
+  /** DNS tunnel: keys over the threshold whose source is a resolver relaying a client's queries. */
+  relayedKeys?: number;
 }
 
 /**
@@ -42,4 +44,10 @@ export function raiseFlag(flagged: Map<number, Level>, index: number, level: Lev
 /** Adds flow ids of the batch to an alert's sample, up to the limit, without repeats. */
 export function addFlowId(ids: string[], flowId: string): void {
   if (ids.length < MAX_ALERT_FLOW_IDS && !ids.includes(flowId)) ids.push(flowId);
+}
+
+/** A copy of a flow-id sample that surely holds `flowId` (the flow the alert's agent reported). */
+export function sampleWith(ids: readonly string[], flowId: string): string[] {
+  if (ids.includes(flowId)) return [...ids];
+  return [...ids.slice(0, MAX_ALERT_FLOW_IDS - 1), flowId];
 }

@@ -1,7 +1,8 @@
 import type { AlertCandidate, StoredFlow } from '../../types.js';
 import { Level } from '../../types.js';
+import { BoundedMap } from './bounded-map.js';
 import { Cooldown } from './cooldown.js';
-import { addFlowId, emptyResult, raiseFlag, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
+import { addFlowId, emptyResult, raiseFlag, sampleWith, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
 import { lengthWithoutDots, longestLabel, shannonEntropy, splitRegisteredDomain } from './dns-names.js';
 import { formatCount, formatDuration } from './format.js';
 import { DistinctTable, type WindowedDistinct } from './windowed-distinct.js';
@@ -22,8 +23,11 @@ import { DistinctTable, type WindowedDistinct } from './windowed-distinct.js';
  * name servers the attacker controls, so ignoring them hides none. The list is an option.
  *
  * The busy resolver: it asks for many distinct names, but spread over many domains, so no key
- * gets near 100. Subject = the client, target = the domain. One alert per client and domain per
- * cooldown; while it lasts, that client's queries under the domain are flagged.
+ * gets near 100. When it forwards a client's tunnel upstream it asks for the same encoded names
+ * itself; an address seen answering port-53 queries is a relay, so its own keys flag flows but
+ * raise no alert (the client's do, naming the server it used), unless `blameResolvers` is set.
+ * Subject = the client, target = the domain. One alert per client and domain per cooldown;
+ * while it lasts, that client's queries under the domain are flagged.
  */
 export interface DnsTunnelOptions {
   windowMs?: number;
@@ -34,6 +38,8 @@ export interface DnsTunnelOptions {
   minEntropyLength?: number;
   /** Registered domains (`akamaiedge.net`) or top-level labels (`arpa`) never alerted on. */
   ignoreDomains?: readonly string[];
+  /** Alert on resolvers relaying a tunnel too (default false: the clients are blamed). */
+  blameResolvers?: boolean;
   cooldownMs?: number;
   maxTrackedKeys?: number;
   maxTotalElements?: number;
@@ -70,6 +76,14 @@ const DETECTOR = 'dns-tunnel/1';
 const DNS_PORT = 53;
 const SAMPLE_NAMES = 5;
 
+interface Crossing {
+  flow: StoredFlow;
+  client: string;
+  server: string;
+  domain: string;
+  set: WindowedDistinct;
+}
+
 interface NameVerdict {
   encoded: boolean;
   entropy: number;
@@ -80,6 +94,10 @@ export class DnsTunnelDetector implements Detector {
   readonly name = DETECTOR;
   private readonly keys: DistinctTable;
   private readonly cooldown: Cooldown;
+  /** Addresses seen receiving port-53 queries: resolvers, whose upstream queries are relayed. */
+  private readonly dnsServers: BoundedMap<string, number>;
+  private readonly blameResolvers: boolean;
+  private relayedKeys = 0;
   private readonly ignoredDomains: Set<string>;
   private readonly ignoredTlds: Set<string>;
   private readonly windowMs: number;
@@ -108,6 +126,8 @@ export class DnsTunnelDetector implements Detector {
       maxTotalElements: opts.maxTotalElements ?? 200_000,
     });
     this.cooldown = new Cooldown(opts.cooldownMs ?? 300_000);
+    this.dnsServers = new BoundedMap(4096);
+    this.blameResolvers = opts.blameResolvers ?? false;
   }
 
   /** Whether a name (its part left of the registered domain) looks like encoded data. */
@@ -121,7 +141,7 @@ export class DnsTunnelDetector implements Detector {
   observe(flows: readonly StoredFlow[]): DetectorResult {
     const result = emptyResult();
     // Alerts are built after the whole batch is counted, so their numbers include all of it.
-    const crossed = new Map<string, { flow: StoredFlow; client: string; domain: string; set: WindowedDistinct }>();
+    const crossed = new Map<string, Crossing>();
     const keyOf: (string | undefined)[] = new Array<string | undefined>(flows.length);
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i];
@@ -130,6 +150,8 @@ export class DnsTunnelDetector implements Detector {
       const split = splitRegisteredDomain(query);
       if (split === null || split.subdomain === '' || this.isIgnored(split.domain)) continue;
       const client = f.dport === DNS_PORT ? f.src : f.dst;
+      const server = f.dport === DNS_PORT ? f.dst : f.src;
+      if (this.dnsServers.peek(server) === undefined) this.dnsServers.set(server, f.firstSeenMs);
       const key = `${client}|${split.domain}`;
       keyOf[i] = key;
       const ms = f.firstSeenMs;
@@ -139,11 +161,12 @@ export class DnsTunnelDetector implements Detector {
       if (set === undefined) continue;
       if (encoded) addFlowId(set.flowIds, f.flowId);
       if ((set.tagSum >= this.minEncoded || set.size >= this.burst) && this.cooldown.tryStart(key, ms)) {
-        crossed.set(key, { flow: f, client, domain: split.domain, set });
+        if (!this.blameResolvers && this.dnsServers.peek(client) !== undefined) this.relayedKeys++;
+        else crossed.set(key, { flow: f, client, server, domain: split.domain, set });
       }
     }
     const raised = new Map<string, AlertCandidate>();
-    for (const [key, c] of crossed) raised.set(key, this.buildAlert(c.flow, c.client, c.domain, c.set));
+    for (const [key, c] of crossed) raised.set(key, this.buildAlert(c));
     if (this.cooldown.size > 0) {
       for (let i = 0; i < flows.length; i++) {
         const key = keyOf[i];
@@ -160,7 +183,12 @@ export class DnsTunnelDetector implements Detector {
   }
 
   stats(): DetectorStats {
-    return { trackedKeys: this.keys.size, evictedKeys: this.keys.evictions, alerts: this.alertCount };
+    return {
+      trackedKeys: this.keys.size + this.dnsServers.size,
+      evictedKeys: this.keys.evictions + this.dnsServers.evictions,
+      alerts: this.alertCount,
+      relayedKeys: this.relayedKeys,
+    };
   }
 
   private queryOf(f: StoredFlow): string | null {
@@ -174,7 +202,7 @@ export class DnsTunnelDetector implements Detector {
     return this.ignoredTlds.has(domain.slice(domain.lastIndexOf('.') + 1));
   }
 
-  private buildAlert(f: StoredFlow, client: string, domain: string, set: WindowedDistinct): AlertCandidate {
+  private buildAlert({ flow: f, client, server, domain, set }: Crossing): AlertCandidate {
     let maxEntropy = 0;
     let maxLabel = 0;
     const encodedSamples: string[] = [];
@@ -207,6 +235,7 @@ export class DnsTunnelDetector implements Detector {
       summary: `${client} looked up ${formatCount(distinct)} distinct names under ${domain} in ${took}${looks}`,
       evidence: {
         domain,
+        dnsServer: server,
         distinctNames: distinct,
         encodedNames: encoded,
         sampleNames: [...encodedSamples, ...otherSamples].slice(0, SAMPLE_NAMES),
@@ -218,7 +247,7 @@ export class DnsTunnelDetector implements Detector {
       },
       firstSeenMs,
       lastSeenMs,
-      flowIds: [...set.flowIds],
+      flowIds: sampleWith(set.flowIds, f.flowId),
     };
   }
 }

@@ -1,7 +1,7 @@
 import type { AlertCandidate, StoredFlow } from '../../types.js';
 import { Level } from '../../types.js';
 import { Cooldown } from './cooldown.js';
-import { addFlowId, emptyResult, raiseFlag, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
+import { addFlowId, emptyResult, raiseFlag, sampleWith, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
 import { formatCount, formatDuration, formatPercent } from './format.js';
 import { DistinctTable, type WindowedDistinct } from './windowed-distinct.js';
 
@@ -22,7 +22,8 @@ import { DistinctTable, type WindowedDistinct } from './windowed-distinct.js';
  * agents counts once. The busy-but-benign cases (a browser opening 40 HTTPS servers, a monitoring
  * server scraping 50 hosts) are answered, so the failure ratio keeps them quiet.
  *
- * A key is created only by a failed probe, so ordinary answered traffic costs no state.
+ * A key is created only by a failed probe, so ordinary answered traffic costs no state and cannot
+ * push a scan's key out of the table (answered probes before the first failure are not counted).
  * One alert per source and kind of scan per cooldown; while it lasts, that source's failed
  * probes are flagged.
  */
@@ -34,6 +35,8 @@ export interface PortScanOptions {
   cooldownMs?: number;
   level?: 'suspicious' | 'malicious';
   maxTrackedKeys?: number;
+  /** Distinct ports (or hosts) remembered per key; counts stop there ("at least"). */
+  maxElementsPerKey?: number;
   maxTotalElements?: number;
 }
 
@@ -87,6 +90,7 @@ export class PortScanDetector implements Detector {
   private readonly minHosts: number;
   private readonly minFailureRatio: number;
   private readonly level: Level;
+  private readonly maxElements: number;
   private watermarkMs = 0;
   private alertCount = 0;
 
@@ -96,11 +100,11 @@ export class PortScanDetector implements Detector {
     this.minHosts = opts.minHostsPerPort ?? 30;
     this.minFailureRatio = opts.minFailureRatio ?? 0.5;
     this.level = Level[opts.level ?? 'suspicious'];
+    this.maxElements = Math.max(opts.maxElementsPerKey ?? 1024, this.minPorts, this.minHosts);
     const table = {
       windowMs: this.windowMs,
       maxKeys: opts.maxTrackedKeys ?? 20_000,
-      // Enough to see every threshold crossed with room to spare.
-      maxElementsPerKey: 4 * Math.max(this.minPorts, this.minHosts),
+      maxElementsPerKey: this.maxElements,
       maxTotalElements: opts.maxTotalElements ?? 200_000,
     };
     this.vertical = new DistinctTable(table);
@@ -179,12 +183,13 @@ export class PortScanDetector implements Detector {
     const firstSeenMs = set.oldestMs();
     const lastSeenMs = Math.max(set.newestMs, f.lastSeenMs);
     const took = formatDuration(lastSeenMs - firstSeenMs);
+    const count = `${distinct >= this.maxElements ? 'at least ' : ''}${formatCount(distinct)}`;
     const samples = [...set.elements()].slice(0, MAX_SAMPLES);
     const port = portLabel(f);
     const summary =
       kind === 'vertical'
-        ? `${f.src} probed ${formatCount(distinct)} ports on ${f.dst} in ${took}; ${formatPercent(failureRatio)} got no answer`
-        : `${f.src} probed ${port === 'icmp-echo' ? 'with ICMP echo' : `port ${port}`} ${formatCount(distinct)} hosts in ${took}; ${formatPercent(failureRatio)} got no answer`;
+        ? `${f.src} probed ${count} ports on ${f.dst} in ${took}; ${formatPercent(failureRatio)} got no answer`
+        : `${f.src} probed ${port === 'icmp-echo' ? 'with ICMP echo' : `port ${port} on`} ${count} hosts in ${took}; ${formatPercent(failureRatio)} got no answer`;
     return {
       kind: 'port_scan',
       level: this.level === Level.malicious ? 'malicious' : 'suspicious',
@@ -203,7 +208,7 @@ export class PortScanDetector implements Detector {
       },
       firstSeenMs,
       lastSeenMs,
-      flowIds: [...set.flowIds],
+      flowIds: sampleWith(set.flowIds, f.flowId),
     };
   }
 }

@@ -1,7 +1,7 @@
 import type { AlertCandidate, StoredFlow } from '../../types.js';
 import { Level } from '../../types.js';
 import { Cooldown } from './cooldown.js';
-import { addFlowId, emptyResult, raiseFlag, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
+import { addFlowId, emptyResult, raiseFlag, sampleWith, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
 import { formatCount, formatDuration, formatEndpoint, formatPercent } from './format.js';
 import { DistinctTable, type WindowedDistinct } from './windowed-distinct.js';
 
@@ -148,7 +148,7 @@ export class SynFloodDetector implements Detector {
       },
       firstSeenMs,
       lastSeenMs,
-      flowIds: [...set.flowIds],
+      flowIds: sampleWith(set.flowIds, f.flowId),
     };
   }
 }

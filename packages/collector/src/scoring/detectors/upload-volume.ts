@@ -2,7 +2,7 @@ import type { AlertCandidate, StoredFlow } from '../../types.js';
 import { Level } from '../../types.js';
 import { BoundedMap } from './bounded-map.js';
 import { Cooldown } from './cooldown.js';
-import { addFlowId, emptyResult, raiseFlag, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
+import { addFlowId, emptyResult, raiseFlag, sampleWith, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
 import { formatBytes, formatDuration } from './format.js';
 import { isInternalAddress } from './internal-address.js';
 
@@ -219,7 +219,7 @@ export class UploadVolumeDetector implements Detector {
       },
       firstSeenMs: firstMs,
       lastSeenMs: s.lastMs,
-      flowIds: [...s.flowIds],
+      flowIds: sampleWith(s.flowIds, f.flowId),
     };
   }
 }

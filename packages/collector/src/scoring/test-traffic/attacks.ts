@@ -110,8 +110,10 @@ export function exfiltration(rng: SeededRandom, startMs: number, bytes: number =
 }
 
 /**
- * Flows unlike anything in ordinary traffic, for the model: a UDP flood of tiny packets, a huge
- * ICMP transfer, a TCP flow to a high port full of resets, a one-packet jumbo frame, a long crawl.
+ * Flows far outside ordinary traffic on many features at once, for testing the model: a UDP
+ * flood of minimum-size packets in no time, a TCP flow to a high port that is nearly all resets
+ * and retransmitted SYNs, a connection to a low port holding jumbo frames for an hour, and a
+ * one-way blast of maximum-size frames at microsecond spacing.
  */
 export function plantedOutliers(rng: SeededRandom, startMs: number, count: number): FlowRecord[] {
   const out: FlowRecord[] = [];
@@ -119,19 +121,25 @@ export function plantedOutliers(rng: SeededRandom, startMs: number, count: numbe
     const t = startMs + i * 1000;
     const src = `10.0.0.${100 + (i % 20)}`;
     const dst = randomPublicAddress(rng);
+    let flow: FlowRecord;
     switch (i % 4) {
       case 0:
-        out.push(buildFlow({ src, dst, sport: ephemeralPort(rng), dport: 50_000 + rng.int(10_000), proto: 'udp', startMs: t, durationMs: 2000, packetsToDst: 2_000_000, packetsToSrc: 0, bytesToDst: 120_000_000, bytesToSrc: 0 }, rng));
+        flow = buildFlow({ src, dst, sport: ephemeralPort(rng), dport: 50_000 + rng.int(10_000), proto: 'udp', startMs: t, durationMs: 50, packetsToDst: 3_000_000, packetsToSrc: 0, bytesToDst: 3_000_000 * 60, bytesToSrc: 0 }, rng);
+        flow.features = { ...flow.features, pktSizeMin: 60, pktSizeMax: 60, pktSizeStd: 0, iatMinMs: 0, iatMaxMs: 0.001, iatStdMs: 0 };
         break;
       case 1:
-        out.push(buildFlow({ src, dst, sport: 8, dport: 0, proto: 'icmp', startMs: t, durationMs: 60_000, packetsToDst: 60_000, packetsToSrc: 60_000, bytesToDst: 80_000_000, bytesToSrc: 80_000_000 }, rng));
+        flow = buildFlow({ src, dst, sport: ephemeralPort(rng), dport: 61_000 + rng.int(4000), proto: 'tcp', startMs: t, durationMs: 2, packetsToDst: 60_000, packetsToSrc: 60_000, bytesToDst: 3_600_000, bytesToSrc: 3_600_000, tcp: 'reset' }, rng);
+        flow.features = { ...flow.features, synCount: 30_000, synAckCount: 0, rstCount: 30_000, payloadBytes: 0 };
         break;
       case 2:
-        out.push(buildFlow({ src, dst, sport: ephemeralPort(rng), dport: 61_000 + rng.int(4000), proto: 'tcp', startMs: t, durationMs: 5, packetsToDst: 40_000, packetsToSrc: 40_000, bytesToDst: 2_400_000, bytesToSrc: 2_400_000, tcp: 'reset' }, rng));
+        flow = buildFlow({ src, dst, sport: ephemeralPort(rng), dport: 7 + rng.int(10), proto: 'tcp', startMs: t, durationMs: 3_600_000, packetsToDst: 2, packetsToSrc: 2, bytesToDst: 18_000, bytesToSrc: 18_000, tcp: 'complete' }, rng);
+        flow.features = { ...flow.features, pktSizeMin: 9000, pktSizeMax: 9000, pktSizeMean: 9000, pktSizeStd: 0, iatMinMs: 1_000_000, iatMaxMs: 1_300_000 };
         break;
       default:
-        out.push(buildFlow({ src, dst, sport: ephemeralPort(rng), dport: 7 + rng.int(10), proto: 'tcp', startMs: t, durationMs: 3_000_000, packetsToDst: 3, packetsToSrc: 3, bytesToDst: 27_000, bytesToSrc: 27_000, tcp: 'complete' }, rng));
+        flow = buildFlow({ src, dst, sport: ephemeralPort(rng), dport: 40_000 + rng.int(9000), proto: 'tcp', startMs: t, durationMs: 100, packetsToDst: 1_000_000, packetsToSrc: 0, bytesToDst: 1_514_000_000, bytesToSrc: 0, tcp: 'syn-unanswered' }, rng);
+        flow.features = { ...flow.features, pktSizeMin: 1514, pktSizeMax: 1514, pktSizeStd: 0, synCount: 1, iatMaxMs: 0.001 };
     }
+    out.push(flow);
   }
   return out;
 }

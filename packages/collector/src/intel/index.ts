@@ -1,0 +1,25 @@
+/** Threat intelligence for the collector: offline blocklist feeds and reputation APIs. */
+export { IpRangeSet } from './ip-set.js';
+export type { TaggedRange } from './ip-set.js';
+export { canonicalIp, formatIpv6, parseIpv4, parseIpv6Into, parseRange, rangeSize } from './ip-address.js';
+export type { IpRange } from './ip-address.js';
+export { isPublicAddress } from './public-address.js';
+export { parseBlocklist } from './blocklist-parser.js';
+export type { BlocklistLineError, BlocklistParseOptions, BlocklistParseResult } from './blocklist-parser.js';
+export { parseFeedList } from './feed-list.js';
+export type { FeedConfig, FeedListResult } from './feed-list.js';
+export { ThreatFeeds } from './threat-feeds.js';
+export type { FeedStats, ThreatFeedsOptions } from './threat-feeds.js';
+export { AbuseIpdbClient } from './abuseipdb-client.js';
+export type { AbuseIpdbClientOptions } from './abuseipdb-client.js';
+export { VirusTotalClient } from './virustotal-client.js';
+export type { VirusTotalClientOptions } from './virustotal-client.js';
+export { DEFAULT_RATE_LIMITS, ReputationService } from './reputation-service.js';
+export type { ReputationServiceOptions, ReputationStats, VerdictOrigin } from './reputation-service.js';
+export type { LaneStats, LaneTimings } from './reputation-lane.js';
+export { InMemoryIntelCache } from './memory-intel-cache.js';
+export { DAY_MS, MINUTE_MS } from './rate-limiter.js';
+export type { RateLimit } from './rate-limiter.js';
+export type { CircuitBreakerOptions } from './circuit-breaker.js';
+export { VERDICT_SOURCES, silentLogger } from './types.js';
+export type { IntelCache, IntelLogger, LookupOutcome, ReputationClient, Verdict, VerdictLevel, VerdictSource } from './types.js';
