@@ -164,6 +164,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
     maxInFlight: config.maxInFlight,
     maxGroup: Math.max(1, Math.ceil(config.batchFlows / 500)),
     lingerMs: 20,
+    concurrency: 2,
   };
   const telemetryPumpOptions: MessagePumpOptions = {
     stream: Streams.telemetry.name,

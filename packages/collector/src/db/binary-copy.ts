@@ -3,6 +3,9 @@
  * text COPY (see the brief) and needs no escaping, so no value can break out of its field.
  * One encoder per batch; `finish()` returns the whole payload.
  */
+import { ipToBytes, ipv4ToBytes } from '../net/ip-bytes.js';
+
+const UNSPECIFIED_V4 = new Uint8Array(4);
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const PG_EPOCH_MS = 946_684_800_000;
 const TWO_32 = 4_294_967_296;
@@ -115,6 +118,21 @@ export class BinaryCopyEncoder {
       this.buf[out++] = (hi << 4) | lo;
     }
     this.pos += 20;
+  }
+
+  /** inet from address text; IPv4 is parsed straight into the buffer (the hot case, no allocation). */
+  inetText(text: string): void {
+    this.ensure(24);
+    if (!text.includes(':') && ipv4ToBytes(text, this.buf, this.pos + 8)) {
+      this.buf.writeInt32BE(8, this.pos);
+      this.buf[this.pos + 4] = PGSQL_AF_INET;
+      this.buf[this.pos + 5] = 32;
+      this.buf[this.pos + 6] = 0;
+      this.buf[this.pos + 7] = 4;
+      this.pos += 12;
+      return;
+    }
+    this.inet(ipToBytes(text) ?? UNSPECIFIED_V4);
   }
 
   /** inet from a bytes array of 4 or 16 (host address, full prefix). */

@@ -1,6 +1,5 @@
 /** The flows table's column order and a StoredFlow's binary COPY row, kept side by side. */
 import type { StoredFlow } from '../types.js';
-import { ipToBytes } from '../net/ip-bytes.js';
 import type { BinaryCopyEncoder } from './binary-copy.js';
 
 export const FLOW_COLUMN_NAMES = [
@@ -9,8 +8,6 @@ export const FLOW_COLUMN_NAMES = [
   'end_reason', 'dns_query', 'dns_qtype', 'dns_rcode', 'http_method', 'http_host', 'tls_sni', 'tls_alpn', 'duration_ms',
   'src_country', 'dst_country', 'src_asn', 'dst_asn', 'score', 'level', 'threat',
 ] as const;
-
-const UNSPECIFIED_V4 = new Uint8Array(4);
 
 /** Text columns may not hold NUL bytes; agents never send them, hostile ones might. */
 function clean(text: string | undefined): string | undefined {
@@ -26,8 +23,8 @@ export function encodeFlowRow(enc: BinaryCopyEncoder, f: StoredFlow): void {
   enc.int16(f.family);
   enc.int16(f.ipProto);
   enc.text(f.proto);
-  enc.inet(ipToBytes(f.src) ?? UNSPECIFIED_V4);
-  enc.inet(ipToBytes(f.dst) ?? UNSPECIFIED_V4);
+  enc.inetText(f.src);
+  enc.inetText(f.dst);
   enc.int32(f.sport);
   enc.int32(f.dport);
   if (f.vlan === undefined) enc.null();

@@ -102,9 +102,9 @@ async function insertThroughStaging(client: PoolClient, payload: Buffer): Promis
 }
 
 /**
- * Marks the (hour, agent) rollup buckets these flows fall in as behind the raw data. The
- * upsert takes a row lock, which orders it against the refresher (see rollups.ts); marks
- * are written in a fixed order so concurrent writers cannot deadlock.
+ * Marks the (hour, agent) rollup buckets these flows fall in as behind the raw data, and
+ * bumps each mark's sequence so a refresh that started before this write keeps the mark
+ * (see rollups.ts). Marks are written in a fixed order so concurrent writers cannot deadlock.
  */
 async function markRollupsDirty(client: PoolClient, flows: readonly StoredFlow[]): Promise<void> {
   const keys = new Set<string>();
@@ -115,7 +115,7 @@ async function markRollupsDirty(client: PoolClient, flows: readonly StoredFlow[]
   await client.query(
     `INSERT INTO rollup_dirty (bucket, agent_id)
        SELECT * FROM unnest($1::timestamptz[], $2::text[]) ORDER BY 1, 2
-     ON CONFLICT (bucket, agent_id) DO UPDATE SET touched_at = now()`,
+     ON CONFLICT (bucket, agent_id) DO UPDATE SET touched_at = now(), seq = rollup_dirty.seq + 1`,
     [buckets, agents],
   );
 }

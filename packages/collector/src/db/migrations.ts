@@ -110,11 +110,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX agents_hostname ON agents (hostname)`,
       ...timeTable(s, 'flows', FLOW_COLUMNS, 'first_seen'),
       // The agent's flow id makes a redelivery a no-op; the partition key must be part of it.
-      `CREATE UNIQUE INDEX flows_identity ON flows (flow_id, first_seen)`,
-      `CREATE INDEX flows_time ON flows (first_seen DESC)`,
+      // Time first: inserts append to the right edge of the index instead of landing at random
+      // uuid positions (several times faster to load), and the same index serves newest-first
+      // search. No per-address indexes: every search is bounded in time, and each would cost
+      // ingest more than it saves (see the benchmark in the closing note).
+      `CREATE UNIQUE INDEX flows_identity ON flows (first_seen DESC, flow_id DESC)`,
       `CREATE INDEX flows_agent_time ON flows (agent_id, first_seen DESC)`,
-      `CREATE INDEX flows_src_time ON flows (src, first_seen DESC)`,
-      `CREATE INDEX flows_dst_time ON flows (dst, first_seen DESC)`,
       ...timeTable(s, 'host_stats', HOST_STATS_COLUMNS, 'ts'),
       `CREATE UNIQUE INDEX host_stats_identity ON host_stats (agent_id, ts)`,
       `CREATE TABLE alerts (
@@ -159,6 +160,7 @@ export const MIGRATIONS: readonly Migration[] = [
         bucket timestamptz NOT NULL,
         agent_id text NOT NULL,
         touched_at timestamptz NOT NULL DEFAULT now(),
+        seq bigint NOT NULL DEFAULT 1,
         PRIMARY KEY (bucket, agent_id)
       )`,
       `CREATE TABLE rollup_pair_1h (

@@ -1,5 +1,5 @@
 /** Anomaly models persisted in the `models` table, one row per version. */
-import { PersistedModel, type ModelStore } from '../scoring/model-store.js';
+import type { ModelStore, PersistedModel } from '../scoring/model-store.js';
 import type { Pool } from './pool.js';
 
 const KEEP_VERSIONS = 20;
@@ -9,10 +9,9 @@ export class PgModelStore implements ModelStore {
 
   async loadLatest(): Promise<PersistedModel | null> {
     const r = await this.pool.query<{ model: unknown }>('SELECT model FROM models ORDER BY version DESC LIMIT 1');
-    if (r.rows.length === 0) return null;
-    const parsed = PersistedModel.safeParse(r.rows[0]!.model);
-    // A row from an older layout is ignored (the manager trains afresh), not fatal.
-    return parsed.success ? parsed.data : null;
+    // Returned as stored: the manager validates it, and even a row it cannot use tells it
+    // which version numbers are taken.
+    return (r.rows[0]?.model as PersistedModel | undefined) ?? null;
   }
 
   async save(m: PersistedModel): Promise<void> {

@@ -3,15 +3,24 @@
  * TimescaleDB editions, so statistics are exact whatever the refresh lag:
  *
  * - Every ingest transaction upserts a mark in rollup_dirty for each (hour, agent) it
- *   wrote into (flow-writer.ts). The upsert takes a row lock.
- * - The refresher locks one settled mark (FOR UPDATE SKIP LOCKED), recomputes that
- *   bucket's rollup rows from the raw flows and deletes the mark, in one transaction. A
- *   writer that arrives meanwhile waits on the mark's lock and then inserts a new mark,
- *   so rows the refresher could not see are never left unmarked.
+ *   wrote into, raising the mark's seq (flow-writer.ts).
+ * - The refresher reads a settled mark and its seq, recomputes that bucket's rollup rows
+ *   from the raw flows, and deletes the mark only if its seq is unchanged, in one
+ *   transaction. A write that committed meanwhile raised the seq (or, still running, holds
+ *   the mark's row lock until it commits and then has), so the mark stays and the bucket
+ *   is recomputed later: rows the refresher might not have seen are never left unmarked.
+ *   Writers never wait for a refresh; refreshes of one bucket are serialised by an
+ *   advisory lock, so several collectors can share a database.
  * - Queries (stats-queries.ts) read clean buckets from the rollups and dirty buckets and
  *   partial-hour edges from the raw flows, in one statement, hence one snapshot.
  */
 import type { Pool } from './pool.js';
+
+interface Mark {
+  bucket: Date;
+  agent_id: string;
+  seq: string;
+}
 
 export interface RollupRefresherOptions {
   /** Marks touched more recently than this are left alone: a busy hour is not recomputed on every batch. */
@@ -62,26 +71,37 @@ export class RollupRefresher {
   /** Refreshes every settled mark; returns how many buckets were recomputed. */
   async refreshAll(settleMs = this.opts.settleMs): Promise<number> {
     let n = 0;
-    while (!this.stopped && (await this.refreshOne(settleMs))) n++;
+    while (!this.stopped) {
+      const marks = await this.pool.query<Mark>(
+        `SELECT bucket, agent_id, seq FROM rollup_dirty WHERE touched_at <= now() - make_interval(secs => $1)
+          ORDER BY bucket, agent_id LIMIT 500`,
+        [settleMs / 1000],
+      );
+      let cleared = 0;
+      for (const mark of marks.rows) {
+        if (this.stopped) break;
+        const outcome = await this.refreshOne(mark);
+        if (outcome !== 'busy') n++;
+        if (outcome === 'cleared') cleared++;
+      }
+      // Marks rewritten while we worked wait for the next round rather than spinning now.
+      if (marks.rows.length < 500 || cleared === 0) break;
+    }
     return n;
   }
 
-  private async refreshOne(settleMs: number): Promise<boolean> {
+  /** Recomputes one bucket; 'kept' when a write raised the mark's seq meanwhile, 'busy' when another refresher has it. */
+  private async refreshOne(mark: Mark): Promise<'cleared' | 'kept' | 'busy'> {
     const client = await this.pool.connect();
     let broken = false;
     try {
       await client.query('BEGIN');
-      const mark = await client.query<{ bucket: Date; agent_id: string }>(
-        `SELECT bucket, agent_id FROM rollup_dirty WHERE touched_at <= now() - make_interval(secs => $1)
-          ORDER BY bucket, agent_id LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        [settleMs / 1000],
-      );
-      const row = mark.rows[0];
-      if (!row) {
+      const p = [mark.bucket, mark.agent_id];
+      const locked = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('nta-rollup'), hashtext($1::text || $2)) AS ok`, p);
+      if (!locked.rows[0]!.ok) {
         await client.query('COMMIT');
-        return false;
+        return 'busy';
       }
-      const p = [row.bucket, row.agent_id];
       const inBucket = `agent_id = $2 AND first_seen >= $1 AND first_seen < $1 + interval '1 hour'`;
       await client.query(`DELETE FROM rollup_pair_1h WHERE bucket = $1 AND agent_id = $2`, p);
       await client.query(`DELETE FROM rollup_proto_1h WHERE bucket = $1 AND agent_id = $2`, p);
@@ -102,10 +122,10 @@ export class RollupRefresher {
          SELECT date_trunc('minute', first_seen), $2, count(*), sum(packets), sum(bytes) FROM flows WHERE ${inBucket} GROUP BY 1`,
         p,
       );
-      await client.query(`DELETE FROM rollup_dirty WHERE bucket = $1 AND agent_id = $2`, p);
+      const cleared = await client.query(`DELETE FROM rollup_dirty WHERE bucket = $1 AND agent_id = $2 AND seq = $3`, [...p, mark.seq]);
       await client.query('COMMIT');
       this.refreshed++;
-      return true;
+      return (cleared.rowCount ?? 0) > 0 ? 'cleared' : 'kept';
     } catch (err) {
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw err;

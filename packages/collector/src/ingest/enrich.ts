@@ -55,8 +55,31 @@ export function enrichBatches(batches: readonly FlowBatch[], e: Enrichment): Enr
         threat = [...new Set([...srcThreats, ...dstThreats])].join(',');
         listed.set(flows.length, dstThreats.length > 0 ? f.dst : f.src);
       }
+      // Every field written out in one order: one object shape for all flows keeps the
+      // property reads downstream (detectors, COPY encoding, live view) monomorphic.
       flows.push({
-        ...f,
+        flowId: f.flowId,
+        firstSeenMs: f.firstSeenMs,
+        lastSeenMs: f.lastSeenMs,
+        family: f.family,
+        ipProto: f.ipProto,
+        proto: f.proto,
+        src: f.src,
+        dst: f.dst,
+        sport: f.sport,
+        dport: f.dport,
+        vlan: f.vlan,
+        packetsToDst: f.packetsToDst,
+        packetsToSrc: f.packetsToSrc,
+        bytesToDst: f.bytesToDst,
+        bytesToSrc: f.bytesToSrc,
+        packets: f.packets,
+        bytes: f.bytes,
+        tcpFlagsToDst: f.tcpFlagsToDst,
+        tcpFlagsToSrc: f.tcpFlagsToSrc,
+        endReason: f.endReason,
+        l7: f.l7,
+        features: f.features,
         agentId: b.agentId,
         hostname: b.hostname,
         srcCountry: e.geo?.countryLabel(f.src) ?? null,

@@ -8,6 +8,7 @@ import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { FlowBatch } from '@nta/shared';
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
 import type { AlertCandidate, StoredFlow } from '../types.js';
 import type { FlowWriter } from '../db/flow-writer.js';
 import type { Metrics } from '../metrics.js';
@@ -42,21 +43,29 @@ export class FlowIngest {
   }
 
   readonly handle = async (msgs: JsMsg[]): Promise<void> => {
+    // Decoding, enrichment and scoring are synchronous, so groups pass the detectors in
+    // the order they arrived even when the pump handles two at once.
+    const startedMs = performance.now();
     const batches: FlowBatch[] = [];
     const accepted: JsMsg[] = [];
+    const refused: [JsMsg, string][] = [];
     for (const m of msgs) {
       const decoded = decodeFlowBatch(m.subject, m.data);
       if (decoded.ok) {
         batches.push(decoded.value);
         accepted.push(m);
-        continue;
+      } else {
+        refused.push([m, decoded.reason]);
       }
-      await this.refuse(m, decoded.reason);
     }
-    if (batches.length === 0) return;
-    const { flows, alerts } = enrichBatches(batches, this.d.enrichment);
-    this.d.onScored?.(flows);
+    const enriched = batches.length > 0 ? enrichBatches(batches, this.d.enrichment) : undefined;
+    if (enriched) this.d.onScored?.(enriched.flows);
+    for (const [m, reason] of refused) await this.refuse(m, reason);
+    if (!enriched) return;
+    const { flows, alerts } = enriched;
+    const preparedMs = performance.now();
     const result = await this.writeUntilStored(flows, alerts, accepted);
+    this.d.log.debug({ messages: msgs.length, flows: flows.length, prepareMs: Math.round(preparedMs - startedMs), writeMs: Math.round(performance.now() - preparedMs) }, 'group stored');
     for (const m of accepted) m.ack();
     this.d.metrics.messages.inc({ kind: 'flows', outcome: 'stored' }, accepted.length);
     this.countStored(flows, result.inserted);

@@ -24,6 +24,11 @@ export interface MessagePumpOptions {
   maxGroup: number;
   /** After the first message, wait at most this long for more to fill a group. */
   lingerMs: number;
+  /**
+   * Groups handled at once. With 2, the next group is decoded, enriched and scored while
+   * the previous one is being written, so JavaScript and PostgreSQL work side by side.
+   */
+  concurrency?: number;
 }
 
 export async function ensureConsumer(jsm: JetStreamManager, o: MessagePumpOptions): Promise<void> {
@@ -105,7 +110,13 @@ export class MessagePump {
   }
 
   private async processLoop(): Promise<void> {
+    const running = new Set<Promise<void>>();
+    const limit = Math.max(1, this.opts.concurrency ?? 1);
     while (!this.stopped) {
+      if (running.size >= limit) {
+        await Promise.race(running);
+        continue;
+      }
       if (this.queue.length === 0) {
         await new Promise<void>((resolve) => (this.wakeProcessor = resolve));
         continue;
@@ -113,12 +124,18 @@ export class MessagePump {
       if (this.queue.length < this.opts.maxGroup && this.opts.lingerMs > 0) await sleep(this.opts.lingerMs);
       const group = this.queue.splice(0, this.opts.maxGroup);
       this.wakeReader?.();
-      try {
-        await this.handle(group);
-      } catch (err) {
-        // The handler owns retries; reaching here means it gave up on the group (shutdown).
-        this.log.error({ err }, 'message group not handled; JetStream will redeliver it');
-      }
+      // The handler's synchronous part (decode, enrich, score) runs now, in arrival order.
+      const task: Promise<void> = this.handle(group)
+        .catch((err) => {
+          // The handler owns retries; reaching here means it gave up on the group (shutdown).
+          this.log.error({ err }, 'message group not handled; JetStream will redeliver it');
+        })
+        .finally(() => {
+          running.delete(task);
+          this.wakeProcessor?.();
+        });
+      running.add(task);
     }
+    await Promise.allSettled(running);
   }
 }

@@ -46,9 +46,10 @@ export class SecondStats {
       s = { fleet: emptyCounters(), hosts: new Map(), talkers: new Map() };
       this.seconds.set(t, s);
       if (this.seconds.size > MAX_SECONDS) {
-        const oldest = Math.min(...this.seconds.keys());
-        this.seconds.delete(oldest);
-        this.changed.delete(oldest);
+        // Maps iterate in insertion order: the first key is the second that appeared earliest.
+        const first = this.seconds.keys().next().value!;
+        this.seconds.delete(first);
+        this.changed.delete(first);
       }
     }
     this.changed.add(t);

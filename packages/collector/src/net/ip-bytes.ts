@@ -7,7 +7,7 @@ export function ipToBytes(text: string): Uint8Array | null {
   return text.includes(':') ? ipv6ToBytes(text) : ipv4ToBytes(text);
 }
 
-export function ipv4ToBytes(text: string, out = new Uint8Array(4), offset = 0): Uint8Array | null {
+export function ipv4ToBytes(text: string, out: Uint8Array = new Uint8Array(4), offset = 0): Uint8Array | null {
   let part = 0;
   let digits = 0;
   let index = 0;

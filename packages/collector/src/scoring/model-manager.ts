@@ -84,6 +84,9 @@ export class ModelManager {
     if (stored === null) return null;
     const parsed = PersistedModel.safeParse(stored);
     if (!parsed.success) {
+      // Even a model we cannot use says which versions are taken.
+      const version = (stored as { version?: unknown }).version;
+      if (Number.isSafeInteger(version)) this.highestVersion = Math.max(this.highestVersion, version as number);
       this.opts.onError?.(new Error('stored model is not valid; training a new one'), 'load');
       return null;
     }

@@ -73,7 +73,9 @@ export class AnomalyDetector implements Detector {
       subject: f.src,
       target: f.dst,
       detector: `iforest/${model.version}`,
-      summary: `${f.src} -> ${formatEndpoint(f.dst, f.dport)}/${f.proto} scored ${f.score.toFixed(2)} (malicious from ${malicious.toFixed(2)}); most unusual: ${why}`,
+      summary:
+        `${f.src} -> ${formatEndpoint(f.dst, f.dport)}/${f.proto} scored ${f.score.toFixed(2)} ` +
+        `(malicious from ${malicious.toFixed(2)}); most unusual: ${why}`,
       evidence: {
         score: round(f.score),
         thresholds: { suspicious: round(suspicious), malicious: round(malicious) },

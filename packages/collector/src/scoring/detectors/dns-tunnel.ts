@@ -2,7 +2,7 @@ import type { AlertCandidate, StoredFlow } from '../../types.js';
 import { Level } from '../../types.js';
 import { BoundedMap } from './bounded-map.js';
 import { Cooldown } from './cooldown.js';
-import { addFlowId, emptyResult, raiseFlag, sampleWith, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
+import { addFlowId, batchTimeMs, emptyResult, raiseFlag, sampleWith, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
 import { lengthWithoutDots, longestLabel, shannonEntropy, splitRegisteredDomain } from './dns-names.js';
 import { formatCount, formatDuration } from './format.js';
 import { DistinctTable, type WindowedDistinct } from './windowed-distinct.js';
@@ -140,6 +140,7 @@ export class DnsTunnelDetector implements Detector {
 
   observe(flows: readonly StoredFlow[]): DetectorResult {
     const result = emptyResult();
+    this.watermarkMs = Math.max(this.watermarkMs, batchTimeMs(flows, (f) => f.firstSeenMs));
     // Alerts are built after the whole batch is counted, so their numbers include all of it.
     const crossed = new Map<string, Crossing>();
     const keyOf: (string | undefined)[] = new Array<string | undefined>(flows.length);
@@ -155,7 +156,6 @@ export class DnsTunnelDetector implements Detector {
       const key = `${client}|${split.domain}`;
       keyOf[i] = key;
       const ms = f.firstSeenMs;
-      if (ms > this.watermarkMs) this.watermarkMs = ms;
       const encoded = this.judgeName(split.subdomain).encoded;
       const set = this.keys.add(key, query, ms, encoded ? 1 : 0, true);
       if (set === undefined) continue;

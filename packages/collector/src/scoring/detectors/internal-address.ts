@@ -6,9 +6,9 @@
  */
 export function isInternalAddress(addr: string): boolean {
   if (addr.includes(':')) return isInternalV6(addr);
-  const parts = addr.split('.', 2);
-  const a = Number(parts[0]);
-  const b = Number(parts[1]);
+  const firstDot = addr.indexOf('.');
+  const a = Number(addr.slice(0, firstDot));
+  const b = Number(addr.slice(firstDot + 1, addr.indexOf('.', firstDot + 1)));
   if (a === 10 || a === 127 || a === 0) return true;
   if (a === 172 && b >= 16 && b <= 31) return true;
   if (a === 192 && b === 168) return true;

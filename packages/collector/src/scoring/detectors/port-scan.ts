@@ -1,7 +1,7 @@
 import type { AlertCandidate, StoredFlow } from '../../types.js';
 import { Level } from '../../types.js';
 import { Cooldown } from './cooldown.js';
-import { addFlowId, emptyResult, raiseFlag, sampleWith, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
+import { addFlowId, batchTimeMs, emptyResult, raiseFlag, sampleWith, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
 import { formatCount, formatDuration, formatPercent } from './format.js';
 import { DistinctTable, type WindowedDistinct } from './windowed-distinct.js';
 
@@ -114,6 +114,7 @@ export class PortScanDetector implements Detector {
 
   observe(flows: readonly StoredFlow[]): DetectorResult {
     const result = emptyResult();
+    this.watermarkMs = Math.max(this.watermarkMs, batchTimeMs(flows, (f) => f.firstSeenMs));
     // Alerts are built after the whole batch is counted, so their numbers include all of it.
     const crossed = new Map<string, Crossing>();
     for (let i = 0; i < flows.length; i++) {
@@ -121,7 +122,6 @@ export class PortScanDetector implements Detector {
       const outcome = probeOutcome(f);
       if (outcome === null) continue;
       const ms = f.firstSeenMs;
-      if (ms > this.watermarkMs) this.watermarkMs = ms;
       const failed = outcome === 'failed';
       const port = portLabel(f);
       const v = this.vertical.add(`${f.src}>${f.dst}`, port, ms, failed ? 1 : 0, failed);
@@ -186,10 +186,8 @@ export class PortScanDetector implements Detector {
     const count = `${distinct >= this.maxElements ? 'at least ' : ''}${formatCount(distinct)}`;
     const samples = [...set.elements()].slice(0, MAX_SAMPLES);
     const port = portLabel(f);
-    const summary =
-      kind === 'vertical'
-        ? `${f.src} probed ${count} ports on ${f.dst} in ${took}; ${formatPercent(failureRatio)} got no answer`
-        : `${f.src} probed ${port === 'icmp-echo' ? 'with ICMP echo' : `port ${port} on`} ${count} hosts in ${took}; ${formatPercent(failureRatio)} got no answer`;
+    const what = kind === 'vertical' ? `${count} ports on ${f.dst}` : `${port === 'icmp-echo' ? 'with ICMP echo' : `port ${port} on`} ${count} hosts`;
+    const summary = `${f.src} probed ${what} in ${took}; ${formatPercent(failureRatio)} got no answer`;
     return {
       kind: 'port_scan',
       level: this.level === Level.malicious ? 'malicious' : 'suspicious',
@@ -201,7 +199,9 @@ export class PortScanDetector implements Detector {
       summary,
       evidence: {
         scan: kind,
-        ...(kind === 'vertical' ? { distinctPorts: distinct, samplePorts: samples } : { port, distinctHosts: distinct, sampleHosts: samples }),
+        ...(kind === 'vertical'
+          ? { distinctPorts: distinct, samplePorts: samples }
+          : { port, distinctHosts: distinct, sampleHosts: samples }),
         failureRatio: Math.round(failureRatio * 1000) / 1000,
         windowMs: this.windowMs,
         threshold: kind === 'vertical' ? this.minPorts : this.minHosts,

@@ -1,7 +1,7 @@
 import type { AlertCandidate, StoredFlow } from '../../types.js';
 import { Level } from '../../types.js';
 import { Cooldown } from './cooldown.js';
-import { addFlowId, emptyResult, raiseFlag, sampleWith, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
+import { addFlowId, batchTimeMs, emptyResult, raiseFlag, sampleWith, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
 import { formatCount, formatDuration, formatEndpoint, formatPercent } from './format.js';
 import { DistinctTable, type WindowedDistinct } from './windowed-distinct.js';
 
@@ -72,13 +72,13 @@ export class SynFloodDetector implements Detector {
 
   observe(flows: readonly StoredFlow[]): DetectorResult {
     const result = emptyResult();
+    this.watermarkMs = Math.max(this.watermarkMs, batchTimeMs(flows, (f) => f.firstSeenMs));
     // Alerts are built after the whole batch is counted, so their numbers include all of it.
     const crossed = new Map<string, { flow: StoredFlow; set: WindowedDistinct }>();
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i];
       if (!this.isHalfOpen(f)) continue;
       const ms = f.firstSeenMs;
-      if (ms > this.watermarkMs) this.watermarkMs = ms;
       const key = `${f.dst}|${f.dport}`;
       const answered = (f.tcpFlagsToSrc & SYN_ACK) === SYN_ACK ? 1 : 0;
       const set = this.targets.add(key, `${f.src}|${f.sport}`, ms, answered, true);
@@ -126,7 +126,8 @@ export class SynFloodDetector implements Detector {
     const atLeast = halfOpen >= 10 * this.minHalfOpen ? 'at least ' : '';
     const summary = dominant
       ? `${topSource} sent ${atLeast}${formatCount(topCount)} half-open connections (SYN, no handshake) to ${victim} in ${took}`
-      : `${victim} got ${atLeast}${formatCount(halfOpen)} half-open connections from ${formatCount(perSource.size)} sources in ${took} (SYN flood)`;
+      : `${victim} got ${atLeast}${formatCount(halfOpen)} half-open connections from ` +
+        `${formatCount(perSource.size)} sources in ${took} (SYN flood)`;
     return {
       kind: 'syn_flood',
       level: 'malicious',

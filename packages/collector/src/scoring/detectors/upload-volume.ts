@@ -2,7 +2,7 @@ import type { AlertCandidate, StoredFlow } from '../../types.js';
 import { Level } from '../../types.js';
 import { BoundedMap } from './bounded-map.js';
 import { Cooldown } from './cooldown.js';
-import { addFlowId, emptyResult, raiseFlag, sampleWith, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
+import { addFlowId, batchTimeMs, emptyResult, raiseFlag, sampleWith, type Detector, type DetectorResult, type DetectorStats } from './detector.js';
 import { formatBytes, formatDuration } from './format.js';
 import { isInternalAddress } from './internal-address.js';
 
@@ -39,13 +39,20 @@ export interface UploadVolumeOptions {
 
 const DETECTOR = 'upload-volume/1';
 
+/** Per-slot fields of the bucket ring, in one array per pair (one allocation). */
+const SLOT_BUCKET = 0;
+const SLOT_TO_DST = 1;
+const SLOT_TO_SRC = 2;
+const SLOT_FIRST_MS = 3;
+const SLOT_FIELDS = 4;
+
 interface PairState {
-  /** Bucket number held by each ring slot. */
-  bucketNos: Float64Array;
-  toDst: Float64Array;
-  toSrc: Float64Array;
-  firstMs: Float64Array;
+  /** Ring of buckets: bucket number, bytes to dst, bytes to src, earliest firstSeenMs. */
+  slots: Float64Array;
   newestBucket: number;
+  /** Sums over the buckets in the window, kept up to date as buckets enter and leave. */
+  windowToDst: number;
+  windowToSrc: number;
   lastMs: number;
   flowIds: string[];
 }
@@ -91,13 +98,13 @@ export class UploadVolumeDetector implements Detector {
 
   observe(flows: readonly StoredFlow[]): DetectorResult {
     const result = emptyResult();
+    this.watermarkMs = Math.max(this.watermarkMs, batchTimeMs(flows, (f) => f.lastSeenMs));
     const crossed = new Map<string, { flow: StoredFlow; state: PairState; baseline: number }>();
     const keyOf: (string | undefined)[] = new Array<string | undefined>(flows.length);
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i];
       if (f.bytesToDst <= 0 || this.isInternal(f.dst)) continue;
       const ms = f.lastSeenMs;
-      if (ms > this.watermarkMs) this.watermarkMs = ms;
       const bucket = Math.floor(ms / this.bucketMs);
       const baseline = this.updateBaseline(f.src, bucket, f.bytesToDst);
       const key = `${f.agentId}|${f.src}|${f.dst}`;
@@ -105,7 +112,8 @@ export class UploadVolumeDetector implements Detector {
       const state = this.pairs.upsert(key, () => this.newPair(bucket));
       if (!this.addToPair(state, bucket, f)) continue;
       addFlowId(state.flowIds, f.flowId);
-      const { toDst, toSrc } = this.windowTotals(state);
+      const toDst = state.windowToDst;
+      const toSrc = state.windowToSrc;
       if (toDst < this.minBytes || toDst / (toDst + toSrc) <= this.minShare) continue;
       if (toDst < this.multiplier * baseline * this.buckets) continue;
       if (this.cooldown.tryStart(key, ms)) crossed.set(key, { flow: f, state, baseline });
@@ -137,46 +145,56 @@ export class UploadVolumeDetector implements Detector {
   }
 
   private newPair(bucket: number): PairState {
-    return {
-      bucketNos: new Float64Array(this.buckets).fill(-1),
-      toDst: new Float64Array(this.buckets),
-      toSrc: new Float64Array(this.buckets),
-      firstMs: new Float64Array(this.buckets),
-      newestBucket: bucket,
-      lastMs: 0,
-      flowIds: [],
-    };
+    const slots = new Float64Array(this.buckets * SLOT_FIELDS);
+    for (let i = 0; i < this.buckets; i++) slots[i * SLOT_FIELDS + SLOT_BUCKET] = -1;
+    return { slots, newestBucket: bucket, windowToDst: 0, windowToSrc: 0, lastMs: 0, flowIds: [] };
   }
 
   /** Adds a flow's bytes to its bucket; false when it is too late for the window. */
   private addToPair(s: PairState, bucket: number, f: StoredFlow): boolean {
     if (bucket <= s.newestBucket - this.buckets) return false;
-    if (bucket > s.newestBucket) s.newestBucket = bucket;
-    const slot = bucket % this.buckets;
-    if (s.bucketNos[slot] !== bucket) {
-      s.bucketNos[slot] = bucket;
-      s.toDst[slot] = 0;
-      s.toSrc[slot] = 0;
-      s.firstMs[slot] = f.firstSeenMs;
+    if (bucket > s.newestBucket) {
+      // Buckets leaving the window (those <= bucket - buckets) take their bytes with them.
+      const lastLeaving = Math.min(s.newestBucket, bucket - this.buckets);
+      for (let b = s.newestBucket - this.buckets + 1; b <= lastLeaving; b++) this.clearSlot(s, b);
+      s.newestBucket = bucket;
     }
-    s.toDst[slot] += f.bytesToDst;
-    s.toSrc[slot] += f.bytesToSrc;
-    if (f.firstSeenMs < s.firstMs[slot]) s.firstMs[slot] = f.firstSeenMs;
+    const at = (bucket % this.buckets) * SLOT_FIELDS;
+    const slots = s.slots;
+    if (slots[at + SLOT_BUCKET] !== bucket) {
+      this.clearSlot(s, slots[at + SLOT_BUCKET]);
+      slots[at + SLOT_BUCKET] = bucket;
+      slots[at + SLOT_FIRST_MS] = f.firstSeenMs;
+    }
+    slots[at + SLOT_TO_DST] += f.bytesToDst;
+    slots[at + SLOT_TO_SRC] += f.bytesToSrc;
+    s.windowToDst += f.bytesToDst;
+    s.windowToSrc += f.bytesToSrc;
+    if (f.firstSeenMs < slots[at + SLOT_FIRST_MS]) slots[at + SLOT_FIRST_MS] = f.firstSeenMs;
     if (f.lastSeenMs > s.lastMs) s.lastMs = f.lastSeenMs;
     return true;
   }
 
-  private windowTotals(s: PairState): { toDst: number; toSrc: number; firstMs: number } {
-    let toDst = 0;
-    let toSrc = 0;
+  /** Empties the slot holding `bucket`, if it still does, and takes its bytes off the window sums. */
+  private clearSlot(s: PairState, bucket: number): void {
+    if (bucket < 0) return;
+    const at = (bucket % this.buckets) * SLOT_FIELDS;
+    if (s.slots[at + SLOT_BUCKET] !== bucket) return;
+    s.windowToDst -= s.slots[at + SLOT_TO_DST];
+    s.windowToSrc -= s.slots[at + SLOT_TO_SRC];
+    s.slots[at + SLOT_BUCKET] = -1;
+    s.slots[at + SLOT_TO_DST] = 0;
+    s.slots[at + SLOT_TO_SRC] = 0;
+  }
+
+  private windowStartMs(s: PairState): number {
     let firstMs = Infinity;
-    for (let slot = 0; slot < this.buckets; slot++) {
-      if (s.bucketNos[slot] <= s.newestBucket - this.buckets) continue;
-      toDst += s.toDst[slot];
-      toSrc += s.toSrc[slot];
-      if (s.firstMs[slot] < firstMs) firstMs = s.firstMs[slot];
+    for (let at = 0; at < s.slots.length; at += SLOT_FIELDS) {
+      if (s.slots[at + SLOT_BUCKET] > s.newestBucket - this.buckets && s.slots[at + SLOT_FIRST_MS] < firstMs) {
+        firstMs = s.slots[at + SLOT_FIRST_MS];
+      }
     }
-    return { toDst, toSrc, firstMs };
+    return firstMs;
   }
 
   /** Folds finished buckets into the source's average; returns the average as it was before this flow. */
@@ -196,7 +214,9 @@ export class UploadVolumeDetector implements Detector {
   }
 
   private buildAlert(f: StoredFlow, s: PairState, baselinePerBucket: number): AlertCandidate {
-    const { toDst, toSrc, firstMs } = this.windowTotals(s);
+    const toDst = s.windowToDst;
+    const toSrc = s.windowToSrc;
+    const firstMs = this.windowStartMs(s);
     const usual = baselinePerBucket * this.buckets;
     const took = formatDuration(s.lastMs - firstMs);
     const usualText = usual >= 1 ? ` (usually ${formatBytes(usual)} per ${formatDuration(this.windowMs)})` : '';

@@ -7,10 +7,18 @@ import { TEST_NETWORK as N, ephemeralPort, pick, randomPublicAddress } from './n
  * Attack traffic, each kind as the agents would report it. Every generator takes its start time
  * and returns FlowRecords; roles default to TEST_NETWORK.attack.
  */
-const COMMON_PORTS = [21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995, 1723, 3306, 3389, 5900, 8080];
+const COMMON_PORTS = [
+  21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995, 1723, 3306, 3389, 5900, 8080,
+];
 
 /** One source probing `ports` distinct ports on one host (nmap -sS): most closed (RST), some filtered, 3 open. */
-export function verticalScan(rng: SeededRandom, startMs: number, ports = 250, attacker: string = N.attack.verticalScanner, victim: string = N.attack.verticalVictim): FlowRecord[] {
+export function verticalScan(
+  rng: SeededRandom,
+  startMs: number,
+  ports = 250,
+  attacker: string = N.attack.verticalScanner,
+  victim: string = N.attack.verticalVictim,
+): FlowRecord[] {
   const chosen = new Set<number>(COMMON_PORTS);
   while (chosen.size < ports) chosen.add(1 + rng.int(10_000));
   const open = new Set([22, 80, 443]);
@@ -19,23 +27,34 @@ export function verticalScan(rng: SeededRandom, startMs: number, ports = 250, at
   return [...chosen].slice(0, ports).map((dport, i) => {
     const shape: TcpShape = open.has(dport) ? 'syn-synack-rst' : rng.next() < 0.06 ? 'syn-unanswered' : 'syn-rst';
     const answered = shape !== 'syn-unanswered';
-    return buildFlow({
-      src: attacker, dst: victim, sport, dport, proto: 'tcp', startMs: startMs + Math.floor((i * spanMs) / ports), durationMs: answered ? 1 : 0,
+    const spec = {
+      src: attacker, dst: victim, sport, dport, proto: 'tcp' as const, tcp: shape,
+      startMs: startMs + Math.floor((i * spanMs) / ports), durationMs: answered ? 1 : 0,
       packetsToDst: shape === 'syn-synack-rst' ? 2 : 1, packetsToSrc: answered ? 1 : 0,
-      bytesToDst: shape === 'syn-synack-rst' ? 114 : 60, bytesToSrc: answered ? 60 : 0, tcp: shape,
-    }, rng);
+      bytesToDst: shape === 'syn-synack-rst' ? 114 : 60, bytesToSrc: answered ? 60 : 0,
+    };
+    return buildFlow(spec, rng);
   });
 }
 
 /** One source probing one port across many hosts: closed on most (RST), open on a few. */
-export function horizontalScan(rng: SeededRandom, startMs: number, hosts: readonly string[], openOn: readonly string[], attacker: string = N.attack.horizontalScanner, port: number = N.attack.horizontalPort): FlowRecord[] {
+export function horizontalScan(
+  rng: SeededRandom,
+  startMs: number,
+  hosts: readonly string[],
+  openOn: readonly string[],
+  attacker: string = N.attack.horizontalScanner,
+  port: number = N.attack.horizontalPort,
+): FlowRecord[] {
   const open = new Set(openOn);
   return hosts.map((dst, i) => {
     const shape: TcpShape = open.has(dst) ? 'syn-synack-rst' : 'syn-rst';
-    return buildFlow({
-      src: attacker, dst, sport: ephemeralPort(rng), dport: port, proto: 'tcp', startMs: startMs + i * 500, durationMs: 1,
-      packetsToDst: shape === 'syn-rst' ? 1 : 2, packetsToSrc: 1, bytesToDst: shape === 'syn-rst' ? 60 : 114, bytesToSrc: 60, tcp: shape,
-    }, rng);
+    const spec = {
+      src: attacker, dst, sport: ephemeralPort(rng), dport: port, proto: 'tcp' as const, tcp: shape,
+      startMs: startMs + i * 500, durationMs: 1,
+      packetsToDst: shape === 'syn-rst' ? 1 : 2, packetsToSrc: 1, bytesToDst: shape === 'syn-rst' ? 60 : 114, bytesToSrc: 60,
+    };
+    return buildFlow(spec, rng);
   });
 }
 
@@ -44,17 +63,28 @@ export function horizontalScan(rng: SeededRandom, startMs: number, hosts: readon
  * victim answering SYN-ACK (and retrying twice). Not spoofed: one source, the victim's backlog full
  * so nothing comes back.
  */
-export function synFlood(rng: SeededRandom, startMs: number, opts: { spoofed: boolean; count: number; spanMs: number; target?: string; port?: number; source?: string }): FlowRecord[] {
+export interface SynFloodSpec {
+  spoofed: boolean;
+  count: number;
+  spanMs: number;
+  target?: string;
+  port?: number;
+  source?: string;
+}
+
+export function synFlood(rng: SeededRandom, startMs: number, opts: SynFloodSpec): FlowRecord[] {
   const target = opts.target ?? N.attack.floodVictim;
   const port = opts.port ?? (opts.spoofed ? N.attack.floodVictimPort : N.attack.singleFloodPort);
   const out: FlowRecord[] = [];
   for (let i = 0; i < opts.count; i++) {
     const src = opts.spoofed ? randomPublicAddress(rng) : (opts.source ?? N.attack.singleFloodSource);
-    out.push(buildFlow({
-      src, dst: target, sport: 1024 + rng.int(64_000), dport: port, proto: 'tcp', startMs: startMs + Math.floor((i * opts.spanMs) / opts.count),
-      durationMs: opts.spoofed ? 3000 : 0, packetsToDst: 1, packetsToSrc: opts.spoofed ? 3 : 0, bytesToDst: 60, bytesToSrc: opts.spoofed ? 180 : 0,
-      tcp: opts.spoofed ? 'syn-synack-noack' : 'syn-unanswered',
-    }, rng));
+    const spec = {
+      src, dst: target, sport: 1024 + rng.int(64_000), dport: port, proto: 'tcp' as const,
+      tcp: opts.spoofed ? ('syn-synack-noack' as const) : ('syn-unanswered' as const),
+      startMs: startMs + Math.floor((i * opts.spanMs) / opts.count), durationMs: opts.spoofed ? 3000 : 0,
+      packetsToDst: 1, packetsToSrc: opts.spoofed ? 3 : 0, bytesToDst: 60, bytesToSrc: opts.spoofed ? 180 : 0,
+    };
+    out.push(buildFlow(spec, rng));
   }
   return out;
 }
@@ -73,7 +103,15 @@ function encoded(rng: SeededRandom, alphabet: string, length: number): string {
  * office resolver, which forwards every one upstream (they never hit the cache).
  * base32 (iodine-like): two labels of 52 and 10-50 characters. hex (dnscat2-like): two 30-character labels.
  */
-export function dnsTunnel(rng: SeededRandom, startMs: number, opts: { encoding: 'base32' | 'hex'; queries: number; spanMs: number; client?: string; domain?: string }): FlowRecord[] {
+export interface DnsTunnelSpec {
+  encoding: 'base32' | 'hex';
+  queries: number;
+  spanMs: number;
+  client?: string;
+  domain?: string;
+}
+
+export function dnsTunnel(rng: SeededRandom, startMs: number, opts: DnsTunnelSpec): FlowRecord[] {
   const client = opts.client ?? (opts.encoding === 'base32' ? N.attack.tunnelClient : N.attack.hexTunnelClient);
   const domain = opts.domain ?? (opts.encoding === 'base32' ? N.attack.tunnelDomain : N.attack.hexTunnelDomain);
   const out: FlowRecord[] = [];
@@ -86,25 +124,35 @@ export function dnsTunnel(rng: SeededRandom, startMs: number, opts: { encoding: 
     const l7 = { dnsQuery: name, dnsQueryType: opts.encoding === 'base32' ? 10 : 16, dnsRcode: 0 };
     const q = 54 + name.length + 16;
     const r = q + 60 + rng.int(120);
-    out.push(buildFlow({ src: client, dst: N.resolver, sport: ephemeralPort(rng), dport: 53, proto: 'udp', startMs: t, durationMs: 30 + rng.int(60), packetsToDst: 1, packetsToSrc: 1, bytesToDst: q, bytesToSrc: r, l7 }, rng));
-    out.push(buildFlow({ src: N.resolver, dst: pick(rng, N.upstreamResolvers), sport: ephemeralPort(rng), dport: 53, proto: 'udp', startMs: t + 1, durationMs: 25 + rng.int(60), packetsToDst: 1, packetsToSrc: 1, bytesToDst: q, bytesToSrc: r, l7 }, rng));
+    const query = { dport: 53, proto: 'udp' as const, packetsToDst: 1, packetsToSrc: 1, bytesToDst: q, bytesToSrc: r, l7 };
+    out.push(buildFlow({ ...query, src: client, dst: N.resolver, sport: ephemeralPort(rng), startMs: t, durationMs: 30 + rng.int(60) }, rng));
+    const upstream = pick(rng, N.upstreamResolvers);
+    out.push(buildFlow({ ...query, src: N.resolver, dst: upstream, sport: ephemeralPort(rng), startMs: t + 1, durationMs: 25 + rng.int(60) }, rng));
   }
   return out;
 }
 
 /** An upload of `bytes` to one external address over HTTPS, reported in 60 s active-timeout pieces. */
-export function exfiltration(rng: SeededRandom, startMs: number, bytes: number = N.attack.exfilBytes, client: string = N.attack.exfilClient, dst: string = N.attack.exfilDestination): FlowRecord[] {
+export function exfiltration(
+  rng: SeededRandom,
+  startMs: number,
+  bytes: number = N.attack.exfilBytes,
+  client: string = N.attack.exfilClient,
+  dst: string = N.attack.exfilDestination,
+): FlowRecord[] {
   const pieces = 4;
   const sport = ephemeralPort(rng);
   const out: FlowRecord[] = [];
   for (let p = 0; p < pieces; p++) {
     const up = Math.round(bytes / pieces);
     const down = Math.round(up / 180);
-    out.push(buildFlow({
-      src: client, dst, sport, dport: 443, proto: 'tcp', startMs: startMs + p * 60_000, durationMs: 59_500,
+    const spec = {
+      src: client, dst, sport, dport: 443, proto: 'tcp' as const, startMs: startMs + p * 60_000, durationMs: 59_500,
       packetsToDst: Math.round(up / 1450), packetsToSrc: Math.round(up / 1450 / 2), bytesToDst: up, bytesToSrc: down,
-      tcp: p === 0 ? 'complete' : 'midstream', endReason: p === pieces - 1 ? 'fin' : 'active', l7: { tlsSni: 'files.storage-sync.example' },
-    }, rng));
+      tcp: p === 0 ? ('complete' as const) : ('midstream' as const), endReason: p === pieces - 1 ? ('fin' as const) : ('active' as const),
+      l7: { tlsSni: 'files.storage-sync.example' },
+    };
+    out.push(buildFlow(spec, rng));
   }
   return out;
 }
@@ -121,23 +169,37 @@ export function plantedOutliers(rng: SeededRandom, startMs: number, count: numbe
     const t = startMs + i * 1000;
     const src = `10.0.0.${100 + (i % 20)}`;
     const dst = randomPublicAddress(rng);
+    const base = { src, dst, sport: ephemeralPort(rng), startMs: t };
     let flow: FlowRecord;
     switch (i % 4) {
-      case 0:
-        flow = buildFlow({ src, dst, sport: ephemeralPort(rng), dport: 50_000 + rng.int(10_000), proto: 'udp', startMs: t, durationMs: 50, packetsToDst: 3_000_000, packetsToSrc: 0, bytesToDst: 3_000_000 * 60, bytesToSrc: 0 }, rng);
+      case 0: {
+        const spec = { ...base, dport: 50_000 + rng.int(10_000), proto: 'udp' as const, durationMs: 50,
+          packetsToDst: 3_000_000, packetsToSrc: 0, bytesToDst: 3_000_000 * 60, bytesToSrc: 0 };
+        flow = buildFlow(spec, rng);
         flow.features = { ...flow.features, pktSizeMin: 60, pktSizeMax: 60, pktSizeStd: 0, iatMinMs: 0, iatMaxMs: 0.001, iatStdMs: 0 };
         break;
-      case 1:
-        flow = buildFlow({ src, dst, sport: ephemeralPort(rng), dport: 61_000 + rng.int(4000), proto: 'tcp', startMs: t, durationMs: 2, packetsToDst: 60_000, packetsToSrc: 60_000, bytesToDst: 3_600_000, bytesToSrc: 3_600_000, tcp: 'reset' }, rng);
+      }
+      case 1: {
+        const spec = { ...base, dport: 61_000 + rng.int(4000), proto: 'tcp' as const, durationMs: 2, tcp: 'reset' as const,
+          packetsToDst: 60_000, packetsToSrc: 60_000, bytesToDst: 3_600_000, bytesToSrc: 3_600_000 };
+        flow = buildFlow(spec, rng);
         flow.features = { ...flow.features, synCount: 30_000, synAckCount: 0, rstCount: 30_000, payloadBytes: 0 };
         break;
-      case 2:
-        flow = buildFlow({ src, dst, sport: ephemeralPort(rng), dport: 7 + rng.int(10), proto: 'tcp', startMs: t, durationMs: 3_600_000, packetsToDst: 2, packetsToSrc: 2, bytesToDst: 18_000, bytesToSrc: 18_000, tcp: 'complete' }, rng);
-        flow.features = { ...flow.features, pktSizeMin: 9000, pktSizeMax: 9000, pktSizeMean: 9000, pktSizeStd: 0, iatMinMs: 1_000_000, iatMaxMs: 1_300_000 };
+      }
+      case 2: {
+        const spec = { ...base, dport: 7 + rng.int(10), proto: 'tcp' as const, durationMs: 3_600_000, tcp: 'complete' as const,
+          packetsToDst: 2, packetsToSrc: 2, bytesToDst: 18_000, bytesToSrc: 18_000 };
+        flow = buildFlow(spec, rng);
+        const jumbo = { pktSizeMin: 9000, pktSizeMax: 9000, pktSizeMean: 9000, pktSizeStd: 0, iatMinMs: 1_000_000, iatMaxMs: 1_300_000 };
+        flow.features = { ...flow.features, ...jumbo };
         break;
-      default:
-        flow = buildFlow({ src, dst, sport: ephemeralPort(rng), dport: 40_000 + rng.int(9000), proto: 'tcp', startMs: t, durationMs: 100, packetsToDst: 1_000_000, packetsToSrc: 0, bytesToDst: 1_514_000_000, bytesToSrc: 0, tcp: 'syn-unanswered' }, rng);
+      }
+      default: {
+        const spec = { ...base, dport: 40_000 + rng.int(9000), proto: 'tcp' as const, durationMs: 100, tcp: 'syn-unanswered' as const,
+          packetsToDst: 1_000_000, packetsToSrc: 0, bytesToDst: 1_514_000_000, bytesToSrc: 0 };
+        flow = buildFlow(spec, rng);
         flow.features = { ...flow.features, pktSizeMin: 1514, pktSizeMax: 1514, pktSizeStd: 0, synCount: 1, iatMaxMs: 0.001 };
+      }
     }
     out.push(flow);
   }
