@@ -16,6 +16,22 @@ import { parseFeedList } from './intel/feed-list.js';
 import { ModelManager } from './scoring/model-manager.js';
 import { createDetectorSet } from './scoring/detectors/detector-set.js';
 import { PgModelStore } from './db/model-store-pg.js';
+import { PgIntelCache } from './db/intel-cache-pg.js';
+import { AbuseIpdbClient } from './intel/abuseipdb-client.js';
+import { VirusTotalClient } from './intel/virustotal-client.js';
+import { ReputationService } from './intel/reputation-service.js';
+import type { ReputationClient, Verdict } from './intel/types.js';
+import type { AlertCandidate } from './types.js';
+
+/** Where a looked-up address was last seen, so a verdict that arrives later names a host. */
+interface Sighting {
+  agentId: string;
+  hostname: string;
+  peer: string;
+  flowId: string;
+  atMs: number;
+}
+const MAX_SIGHTINGS = 50_000;
 
 export interface RunningEnrichment {
   enrichment: Enrichment;
@@ -27,7 +43,14 @@ export interface RunningEnrichment {
   stop(): Promise<void>;
 }
 
-export async function startEnrichment(config: Readonly<CollectorConfig>, deps: { pool: Pool; log: Logger }): Promise<RunningEnrichment> {
+export interface EnrichmentDeps {
+  pool: Pool;
+  log: Logger;
+  /** A reputation service judged an address malicious after its flows were stored. */
+  onThreatAlert?(alert: AlertCandidate): void;
+}
+
+export async function startEnrichment(config: Readonly<CollectorConfig>, deps: EnrichmentDeps): Promise<RunningEnrichment> {
   const log = deps.log.child({ part: 'enrichment' });
 
   let geo: GeoResolver | undefined;
@@ -53,7 +76,31 @@ export async function startEnrichment(config: Readonly<CollectorConfig>, deps: {
   const feeds = feedList.feeds.length > 0 ? new ThreatFeeds({ feeds: feedList.feeds, log }) : undefined;
   if (feeds) await feeds.start();
 
-  const threats: ThreatLookup | undefined = feeds ? { match: (ip) => feeds.match(ip) } : undefined;
+  const clients: ReputationClient[] = [];
+  if (config.intel.abuseIpDb) clients.push(new AbuseIpdbClient(config.intel.abuseIpDb));
+  if (config.intel.virusTotal) clients.push(new VirusTotalClient(config.intel.virusTotal));
+  const sightings = new Map<string, Sighting>();
+  const reputation =
+    clients.length > 0
+      ? new ReputationService({
+          clients,
+          cache: new PgIntelCache(deps.pool),
+          log,
+          // A verdict fetched after the flows were stored still raises the alert, on the host that saw the address.
+          onVerdict: (v, origin) => {
+            if (origin !== 'api' || v.level === 'normal') return;
+            const seen = sightings.get(v.ip);
+            if (seen) deps.onThreatAlert?.(verdictAlert(v, seen));
+          },
+        })
+      : undefined;
+
+  const listedBy = (ip: string): readonly string[] => {
+    const fromFeeds = feeds?.match(ip) ?? [];
+    const verdict = reputation?.lookup(ip);
+    return verdict?.level === 'malicious' ? [...fromFeeds, verdict.source] : fromFeeds;
+  };
+  const threats: ThreatLookup | undefined = feeds || reputation ? { match: listedBy } : undefined;
 
   const models = new ModelManager({
     store: new PgModelStore(deps.pool),
@@ -69,11 +116,24 @@ export async function startEnrichment(config: Readonly<CollectorConfig>, deps: {
   let retrainTimer: NodeJS.Timeout | undefined;
   return {
     enrichment: { geo, threats, scorer: { scoreBatch: (flows: readonly FlowRecord[]) => models.scoreBatch(flows) }, detectors },
-    observe: (flows) => models.observe(flows, flows.map((f) => f.level)),
+    observe: (flows) => {
+      models.observe(flows, flows.map((f) => f.level));
+      if (reputation) {
+        // Remember who saw the public ends whose verdict is still being fetched.
+        for (const f of flows) {
+          for (const [ip, peer] of [[f.dst, f.src], [f.src, f.dst]] as const) {
+            if (f.threat || sightings.has(ip) || (f.dstCountry === 'private' && ip === f.dst) || (f.srcCountry === 'private' && ip === f.src)) continue;
+            if (sightings.size >= MAX_SIGHTINGS) sightings.delete(sightings.keys().next().value!);
+            sightings.set(ip, { agentId: f.agentId, hostname: f.hostname, peer, flowId: f.flowId, atMs: f.lastSeenMs });
+          }
+        }
+      }
+    },
     geoInfo: geo ? (ip) => geo.lookup(ip) : undefined,
     health: () => ({
       geoip: { ok: geo !== undefined || config.geo.disabled, detail: geo ? geo.info().databases.map((d) => ({ role: d.role, state: d.state, type: d.databaseType, licence: d.licence })) : (geoError ?? 'disabled') },
       threatFeeds: { ok: true, detail: feeds?.stats() ?? [] },
+      reputation: { ok: true, detail: reputation?.stats() ?? 'no API keys configured' },
       model: { ok: true, detail: models.stats() },
     }),
     start() {
@@ -82,8 +142,26 @@ export async function startEnrichment(config: Readonly<CollectorConfig>, deps: {
     async stop() {
       clearInterval(retrainTimer);
       feeds?.stop();
+      await reputation?.stop();
       await models.waitForTraining().catch(() => {});
       geo?.close();
     },
+  };
+}
+
+function verdictAlert(v: Verdict, seen: Sighting): AlertCandidate {
+  return {
+    kind: 'threat_intel',
+    level: v.level === 'malicious' ? 'malicious' : 'suspicious',
+    agentId: seen.agentId,
+    hostname: seen.hostname,
+    subject: v.ip,
+    target: seen.peer,
+    detector: `${v.source}/1`,
+    summary: `${v.ip} talked with ${seen.peer}: ${v.summary}`,
+    evidence: { source: v.source, score: v.score, summary: v.summary, details: v.details },
+    firstSeenMs: seen.atMs,
+    lastSeenMs: seen.atMs,
+    flowIds: [seen.flowId],
   };
 }

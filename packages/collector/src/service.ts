@@ -14,13 +14,13 @@ import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CollectorConfig } from './config.js';
-import { createPool, type Pool } from './db/pool.js';
+import { createPool, withTransaction, type Pool } from './db/pool.js';
 import { migrate, type StorageInfo } from './db/migrations.js';
 import { PartitionManager } from './db/partitions.js';
 import { FlowWriter } from './db/flow-writer.js';
 import { RollupRefresher } from './db/rollups.js';
 import { applyRetention } from './db/retention.js';
-import { getAlerts } from './db/alerts-repo.js';
+import { getAlerts, upsertAlerts } from './db/alerts-repo.js';
 import { ensureAgents, listAgents } from './db/agents-repo.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { LiveHub } from './live/live-hub.js';
@@ -108,7 +108,16 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
   const partitions = new PartitionManager(storage);
   const writer = new FlowWriter(pool, partitions, config.alertDedupMs);
   const live = new LiveHub({ maxFlowsPerTick: 500, maxAlertsPending: 200, maxBufferedBytes: 1 << 20, onCoalesced: (n) => metrics.liveDropped.inc(n) });
-  const enrichment: RunningEnrichment = await startEnrichment(config, { pool, log });
+  const enrichment: RunningEnrichment = await startEnrichment(config, {
+    pool,
+    log,
+    onThreatAlert: (alert) => {
+      withTransaction(pool, (c) => upsertAlerts(c, [alert], config.alertDedupMs))
+        .then((ids) => getAlerts(pool, ids))
+        .then((rows) => live.publishAlerts(rows))
+        .catch((err) => log.warn({ err }, 'could not store a reputation alert'));
+    },
+  });
 
   const knownAgents = new Map<string, string>();
   const publishAgents = (): void => {
