@@ -6,20 +6,24 @@
 #   scripts/bench.sh agent-live [OPTS]   live capture on loopback: the highest zero-drop
 #                                    rate by the kernel's own counters (root; OPTS go to
 #                                    bench/agent/live.mjs: --rates, --seconds, --buffer-mb)
-#   scripts/bench.sh collector|console   not implemented yet (exit 2)
+#   scripts/bench.sh collector [OPTS]  JetStream -> collector -> database against raw COPY, and
+#                                    top-talkers latency over 10 M stored flows (OPTS go to
+#                                    bench/collector/run.ts: --flows N, --history N, --flavor F)
+#   scripts/bench.sh console         not implemented yet (exit 2)
 # NTA_BENCH_SKIP_SETUP=1 skips scripts/setup.sh --test (when iterating on a built tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-implemented=(agent agent-live)
+implemented=(agent agent-live collector)
 target="${1:-all}"
 [[ $# -gt 0 ]] && shift
 case "$target" in
   all) targets=("${implemented[@]}") ;;
   agent) targets=(agent) ;;
   agent-live) targets=(agent-live) ;;
-  collector|console) echo "bench $target: not implemented yet" >&2; exit 2 ;;
+  collector) targets=(collector) ;;
+  console) echo "bench $target: not implemented yet" >&2; exit 2 ;;
   -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench: unknown benchmark '$target' (one of: agent, agent-live, collector, console)" >&2; exit 2 ;;
 esac
@@ -38,5 +42,6 @@ for t in "${targets[@]}"; do
     agent-live)
       if [[ $(id -u) -ne 0 ]]; then echo "bench agent-live: needs root (live capture)" >&2; continue; fi
       node bench/agent/live.mjs "$@" ;;
+    collector) node --expose-gc --import tsx --conditions=@nta/source bench/collector/run.ts "$@" ;;
   esac
 done

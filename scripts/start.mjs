@@ -1,9 +1,10 @@
 // Starts NTA on one machine with embedded defaults: nats-server (JetStream, data in
-// ./var/nats) as a managed child, and a local agent capturing the default interface, or
-// replaying a sample capture where live capture is not permitted. NATS_URL switches to
-// an existing server. Ctrl-C stops everything.
+// ./var/nats) and PostgreSQL (data in ./var/postgres) as managed children, the collector
+// (REST API on 127.0.0.1:8080), and a local agent capturing the default interface, or
+// replaying a sample capture where live capture is not permitted. NATS_URL and
+// DATABASE_URL switch to existing servers. Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,9 @@ import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const agentCli = join(root, 'packages/agent/dist/cli.js');
+const collectorCli = join(root, 'packages/collector/dist/cli.js');
+const pgCluster = join(root, 'scripts/pg-cluster.sh');
+const pgData = join(root, 'var/postgres/data');
 const say = (msg) => process.stderr.write(`\x1b[1;32m[nta]\x1b[0m ${msg}\n`);
 const die = (msg) => {
   process.stderr.write(`\x1b[1;31mnta: ${msg}\x1b[0m\n`);
@@ -28,6 +32,7 @@ try {
       'no-agent': { type: 'boolean' },
       port: { type: 'string', default: '8080' },
       'nats-port': { type: 'string', default: '4222' },
+      'db-port': { type: 'string', default: '55432' },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -43,7 +48,8 @@ if (args.help) {
   --no-agent         start only the servers
   --port N           console port (default 8080)
   --nats-port N      embedded NATS port (default 4222)
-Environment: NATS_URL uses an existing NATS server instead of the embedded one.
+  --db-port N        embedded PostgreSQL port (default 55432)
+Environment: NATS_URL and DATABASE_URL use existing servers instead of the embedded ones.
 `);
   process.exit(0);
 }
@@ -57,12 +63,15 @@ function stopAll(code = 0) {
   for (const c of children) c.kill('SIGTERM');
   const deadline = setTimeout(() => {
     for (const c of children) c.kill('SIGKILL');
+    stopPostgres();
     process.exit(code);
   }, 10_000);
   const check = setInterval(() => {
     if ([...children].every((c) => c.exitCode !== null || c.signalCode !== null)) {
       clearInterval(check);
       clearTimeout(deadline);
+      // The database goes last: the collector stores what it holds before it exits.
+      stopPostgres();
       process.exit(code);
     }
   }, 100);
@@ -126,6 +135,40 @@ async function startNats() {
   return url;
 }
 
+let stopPostgres = () => {};
+
+async function startPostgres() {
+  if (process.env.DATABASE_URL) {
+    say(`using PostgreSQL at ${process.env.DATABASE_URL.replace(/:[^:@/]*@/, ':***@')}`);
+    return process.env.DATABASE_URL;
+  }
+  const port = Number(args['db-port']);
+  mkdirSync(dirname(pgData), { recursive: true });
+  const status = spawnSync('bash', [pgCluster, 'status', pgData], { encoding: 'utf8' });
+  if (status.status !== 0 && !(await portFree(port))) {
+    die(`port ${port} is already in use: pass --db-port N, or set DATABASE_URL to use an existing PostgreSQL`);
+  }
+  const r = spawnSync('bash', [pgCluster, 'start', pgData, String(port), 'postgres'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) die('PostgreSQL did not start (see var/postgres/postgres.log)');
+  stopPostgres = () => spawnSync('bash', [pgCluster, 'stop', pgData], { stdio: 'ignore' });
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  say(`PostgreSQL       ${url}   (data in var/postgres, log in var/postgres/postgres.log)`);
+  return url;
+}
+
+async function startCollector(natsUrl, databaseUrl) {
+  const port = Number(args.port);
+  if (!(await portFree(port))) die(`port ${port} is already in use: pass --port N`);
+  const logFile = join(root, 'var/log/collector.log');
+  mkdirSync(dirname(logFile), { recursive: true });
+  run('collector', process.execPath, [collectorCli], {
+    env: { ...process.env, NATS_URL: natsUrl, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', openSync(logFile, 'a'), 'inherit'],
+  });
+  if (!(await waitForPort(port, 60_000))) die(`the collector did not start on port ${port}`);
+  say(`collector API    http://127.0.0.1:${port}/api/v1   (docs: /api/v1/docs, health: /healthz, metrics: /metrics, log: var/log/collector.log)`);
+}
+
 function sampleCapture() {
   const out = join(root, 'var/sample');
   const file = join(out, 'mixed-200000-s1.pcap');
@@ -158,8 +201,10 @@ function startReplay(natsUrl, file, why) {
 }
 
 async function main() {
-  if (!existsSync(agentCli)) die('the agent is not built: run `npm run setup` first');
+  if (!existsSync(agentCli) || !existsSync(collectorCli)) die('NTA is not built: run `npm run setup` first');
   const natsUrl = await startNats();
+  const databaseUrl = await startPostgres();
+  await startCollector(natsUrl, databaseUrl);
   if (!args['no-agent']) {
     if (args.replay) startReplay(natsUrl, resolve(args.replay), 'replay requested');
     else {
@@ -175,7 +220,7 @@ async function main() {
     }
   }
   say(`more agents can join with: pnpm nta-agent capture --nats ${natsUrl}`);
-  say('the collector and console (http://127.0.0.1:' + args.port + ') are not part of this build yet; flows are in the NATS stream NTA_FLOWS_V1');
+  say(`try: curl 'http://127.0.0.1:${args.port}/api/v1/stats/top-talkers?from=-15m'   (the web console is not part of this build yet)`);
   say('Ctrl-C stops everything');
 }
 
