@@ -104,6 +104,18 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
   await retryUntil('JetStream streams', log, () => ensureStreams(jsm), () => closing);
   const js = jetstream(nc);
   log.info({ server: nc.getServer() }, 'NATS ready');
+  let natsConnected = true;
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') {
+        natsConnected = false;
+        log.warn({ server: s.server }, 'NATS connection lost; reconnecting');
+      } else if (s.type === 'reconnect') {
+        natsConnected = true;
+        log.info({ server: s.server }, 'NATS reconnected');
+      }
+    }
+  })();
 
   const partitions = new PartitionManager(storage);
   const writer = new FlowWriter(pool, partitions, config.alertDedupMs);
@@ -234,7 +246,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
     );
     const checks: HealthReport['checks'] = {
       database: { ok: dbProbe.ok && dbOk, detail: dbProbe.ok ? { flavor: storage.flavor, license: storage.timescaleLicense, server: storage.serverVersion } : (dbProbe as { detail: string }).detail ?? lastDbError },
-      nats: { ok: !nc.isClosed() && nc.getServer() !== '' && (nc as unknown as { protocol?: { connected?: boolean } }).protocol?.connected !== false, detail: nc.getServer() },
+      nats: { ok: natsConnected && !nc.isClosed(), detail: nc.getServer() },
       ingest: { ok: flowIngest.lastWriteError === undefined, detail: flowIngest.lastWriteError },
       ...enrichment.health(),
     };
