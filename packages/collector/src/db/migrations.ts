@@ -176,6 +176,17 @@ export const MIGRATIONS: readonly Migration[] = [
         threat_flows bigint NOT NULL
       )`,
       `CREATE INDEX rollup_pair_1h_bucket ON rollup_pair_1h (bucket, agent_id)`,
+      // Fleet-wide per-address totals of hours with no dirty mark left: top talkers without
+      // a host filter read these instead of the (much larger) per-agent pair rollup.
+      `CREATE TABLE rollup_talker_1h (
+        bucket timestamptz NOT NULL,
+        role smallint NOT NULL,
+        addr inet NOT NULL,
+        flows bigint NOT NULL,
+        packets bigint NOT NULL,
+        bytes bigint NOT NULL,
+        PRIMARY KEY (bucket, role, addr)
+      )`,
       `CREATE TABLE rollup_proto_1h (
         bucket timestamptz NOT NULL,
         agent_id text NOT NULL,

@@ -32,7 +32,7 @@ export async function applyRetention(pool: Pool, storage: StorageInfo, partition
       }
     }
     const rollupCutoff = new Date(nowMs - Math.max(retentionDays, ROLLUP_RETENTION_DAYS) * DAY_MS).toISOString();
-    for (const table of ['rollup_pair_1h', 'rollup_proto_1h', 'rollup_host_1m']) await client.query(`DELETE FROM ${table} WHERE bucket < $1`, [rollupCutoff]);
+    for (const table of ['rollup_pair_1h', 'rollup_talker_1h', 'rollup_proto_1h', 'rollup_host_1m']) await client.query(`DELETE FROM ${table} WHERE bucket < $1`, [rollupCutoff]);
     await client.query(`DELETE FROM rollup_dirty WHERE bucket < $1`, [new Date(cutoffMs - DAY_MS).toISOString()]);
     return dropped;
   } finally {

@@ -11,10 +11,15 @@
  *   is recomputed later: rows the refresher might not have seen are never left unmarked.
  *   Writers never wait for a refresh; refreshes of one bucket are serialised by an
  *   advisory lock, so several collectors can share a database.
+ * - The refresh that clears the last mark of an hour also recomputes that hour's
+ *   fleet-wide talker rows from the (then all clean) per-agent pair rollup. It checks for
+ *   remaining marks under a per-hour advisory lock held to commit, so of two refreshers
+ *   clearing an hour's last two marks at once, the second sees the first's delete. A mark
+ *   written later makes the hour dirty again, and its talker rows unused until recomputed.
  * - Queries (stats-queries.ts) read clean buckets from the rollups and dirty buckets and
  *   partial-hour edges from the raw flows, in one statement, hence one snapshot.
  */
-import type { Pool } from './pool.js';
+import type { Pool, PoolClient } from './pool.js';
 
 interface Mark {
   bucket: Date;
@@ -123,6 +128,7 @@ export class RollupRefresher {
         p,
       );
       const cleared = await client.query(`DELETE FROM rollup_dirty WHERE bucket = $1 AND agent_id = $2 AND seq = $3`, [...p, mark.seq]);
+      if ((cleared.rowCount ?? 0) > 0) await refreshFleetTalkers(client, mark.bucket);
       await client.query('COMMIT');
       this.refreshed++;
       return (cleared.rowCount ?? 0) > 0 ? 'cleared' : 'kept';
@@ -139,4 +145,21 @@ export class RollupRefresher {
     const r = await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM rollup_dirty');
     return Number(r.rows[0]?.n ?? 0);
   }
+}
+
+/** Role of an address in rollup_talker_1h. */
+export const TalkerRole = { src: 0, dst: 1 } as const;
+
+async function refreshFleetTalkers(client: PoolClient, bucket: Date): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock(hashtext('nta-rollup-hour'), hashtext($1::text))`, [bucket]);
+  const remaining = await client.query(`SELECT 1 FROM rollup_dirty WHERE bucket = $1 LIMIT 1`, [bucket]);
+  if (remaining.rows.length > 0) return;
+  await client.query(`DELETE FROM rollup_talker_1h WHERE bucket = $1`, [bucket]);
+  await client.query(
+    `INSERT INTO rollup_talker_1h (bucket, role, addr, flows, packets, bytes)
+     SELECT $1, ${TalkerRole.src}, src, sum(flows), sum(packets), sum(bytes) FROM rollup_pair_1h WHERE bucket = $1 GROUP BY src
+     UNION ALL
+     SELECT $1, ${TalkerRole.dst}, dst, sum(flows), sum(packets), sum(bytes) FROM rollup_pair_1h WHERE bucket = $1 GROUP BY dst`,
+    [bucket],
+  );
 }

@@ -5,6 +5,7 @@
  */
 import type { Pool } from './pool.js';
 import { toNumber } from './pool.js';
+import { TalkerRole } from './rollups.js';
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
@@ -52,6 +53,10 @@ function partsCte(a: Aligned, table: string, rollupColumns: string, rawColumns: 
     )`;
 }
 
+/** Request values become SQL identifiers only through these fixed maps. */
+const METRIC_COLUMN = { bytes: 'bytes', packets: 'packets', flows: 'flows' } as const;
+const END_COLUMN = { src: 'src', dst: 'dst' } as const;
+
 const PAIR_ROLLUP = 'r.src, r.dst, r.src_country, r.dst_country, r.flows, r.packets, r.bytes, r.threat_flows';
 const PAIR_RAW = 'f.src, f.dst, f.src_country, f.dst_country, 1::bigint, f.packets, f.bytes, (f.threat IS NOT NULL)::int::bigint';
 
@@ -71,12 +76,13 @@ export async function topTalkers(
   metric: 'bytes' | 'packets' | 'flows',
   limit: number,
 ): Promise<Talker[]> {
+  if (by !== 'pair' && !range.agentIds) return fleetTopTalkers(pool, range, by, metric, limit);
   const a = align(range, HOUR_MS);
-  const keys = by === 'pair' ? 'host(src) AS src, host(dst) AS dst' : `host(${by}) AS addr`;
-  const group = by === 'pair' ? 'src, dst' : by;
+  const keys = by === 'pair' ? 'host(src) AS src, host(dst) AS dst' : `host(${END_COLUMN[by]}) AS addr`;
+  const group = by === 'pair' ? 'src, dst' : END_COLUMN[by];
   const sql = `WITH ${partsCte(a, 'rollup_pair_1h', PAIR_ROLLUP, PAIR_RAW, 'r.bucket')}
     SELECT ${keys}, sum(flows) AS flows, sum(packets) AS packets, sum(bytes) AS bytes
-      FROM parts GROUP BY ${group} ORDER BY sum(${metric}) DESC, ${group} LIMIT $${a.params.push(limit)}`;
+      FROM parts GROUP BY ${group} ORDER BY sum(${METRIC_COLUMN[metric]}) DESC, ${group} LIMIT $${a.params.push(limit)}`;
   const r = await pool.query(sql, a.params);
   return r.rows.map((row) => ({
     ...(by === 'pair' ? { src: row.src, dst: row.dst } : { addr: row.addr }),
@@ -84,6 +90,37 @@ export async function topTalkers(
     packets: toNumber(row.packets),
     bytes: toNumber(row.bytes),
   }));
+}
+
+/**
+ * Fleet-wide top sources or destinations: clean hours from the per-address fleet rollup;
+ * hours with dirty marks from the per-agent pair rollup of their clean agents plus raw flows
+ * of their dirty agents; partial-hour edges from raw flows (see rollups.ts).
+ */
+async function fleetTopTalkers(pool: Pool, range: StatsRange, by: 'src' | 'dst', metric: 'bytes' | 'packets' | 'flows', limit: number): Promise<Talker[]> {
+  const a = align(range, HOUR_MS);
+  const role = a.params.push(TalkerRole[by]);
+  const end = END_COLUMN[by];
+  const sql = `WITH dirty AS (
+      SELECT bucket, agent_id FROM rollup_dirty WHERE bucket >= $3 AND bucket < $4
+    ), parts AS (
+      SELECT t.addr, t.flows, t.packets, t.bytes FROM rollup_talker_1h t
+       WHERE t.role = $${role} AND t.bucket >= $3 AND t.bucket < $4 AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket = t.bucket)
+      UNION ALL
+      SELECT r.${end}, r.flows, r.packets, r.bytes FROM rollup_pair_1h r
+       WHERE r.bucket IN (SELECT bucket FROM dirty)
+         AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.bucket = r.bucket AND d.agent_id = r.agent_id)
+      UNION ALL
+      SELECT f.${end}, 1::bigint, f.packets, f.bytes FROM dirty d JOIN flows f ON f.agent_id = d.agent_id
+         AND f.first_seen >= d.bucket AND f.first_seen < d.bucket + interval '1 hour'
+      UNION ALL
+      SELECT f.${end}, 1::bigint, f.packets, f.bytes FROM flows f
+       WHERE (f.first_seen >= $1 AND f.first_seen < $3) OR (f.first_seen >= $4 AND f.first_seen < $2)
+    )
+    SELECT host(addr) AS addr, sum(flows) AS flows, sum(packets) AS packets, sum(bytes) AS bytes
+      FROM parts GROUP BY parts.addr ORDER BY sum(${METRIC_COLUMN[metric]}) DESC, parts.addr LIMIT $${a.params.push(limit)}`;
+  const r = await pool.query(sql, a.params);
+  return r.rows.map((row) => ({ addr: row.addr, flows: toNumber(row.flows), packets: toNumber(row.packets), bytes: toNumber(row.bytes) }));
 }
 
 export interface ProtocolStat {
