@@ -181,26 +181,50 @@ async function benchHistory(servers: Awaited<ReturnType<typeof startServers>>): 
   const partitions = new PartitionManager(storage);
   const endMs = Date.now() - 120_000;
   const spanMs = 24 * 3_600_000;
-  const r = rng(7);
-  const chunk = 50_000;
-  let t0 = performance.now();
+  // Generated inside PostgreSQL (the same shape as traffic.ts: 50 hosts x 200 clients, a
+  // 20,000-server pool with a cubic skew), so the load takes a minute, not ten.
+  const t0 = performance.now();
+  const chunk = 1_000_000;
   for (let done = 0; done < HISTORY; done += chunk) {
-    const rows = [];
-    for (let n = done; n < Math.min(HISTORY, done + chunk); n++) {
-      const host = n % DEFAULT_SHAPE.hosts;
-      rows.push(toStored(makeFlow(n, host, endMs - spanMs + Math.floor((n / HISTORY) * spanMs), r), host));
+    const n = Math.min(chunk, HISTORY - done);
+    const days = new Set<number>();
+    for (let d = dayStartMs(endMs - spanMs); d <= endMs; d += 86_400_000) days.add(d);
+    const client = await pool.connect();
+    try {
+      await partitions.ensure(client, 'flows', days);
+    } finally {
+      client.release();
     }
-    await copyRows(pool, partitions, rows);
-    // The collector marks buckets as it writes; a bulk load marks them all at the end.
-    if ((done / chunk) % 20 === 0) say(`  loaded ${fmt(done + rows.length)} / ${fmt(HISTORY)} (${fmt((done + rows.length) / ((performance.now() - t0) / 1000))} rows/s)`);
+    await pool.query(
+      `INSERT INTO flows (${COLUMNS})
+       SELECT md5(i::text || 'nta')::uuid, 'host-' || (i % 50), ts, ts + make_interval(secs => (h2 % 30000) / 1000.0),
+              4, CASE WHEN i % 10 < 7 THEN 6 ELSE 17 END, CASE WHEN i % 10 < 7 THEN 'tcp' ELSE 'udp' END,
+              ('10.' || (i % 50) || '.' || ((h1 % 200) / 256) || '.' || (h1 % 200) % 256)::inet,
+              ('23.' || (srv / 256 % 256) || '.' || (srv % 256) || '.' || (srv * 7 % 256))::inet,
+              1024 + h2 % 60000, CASE WHEN i % 10 < 6 THEN 443 WHEN i % 10 < 7 THEN 80 ELSE 53 END, NULL,
+              pk / 2 + 1, pk / 2, by3, by - by3, pk + 1, by, 27, 27, 'fin',
+              NULL, NULL, NULL, NULL, NULL, NULL, NULL, (h2 % 30000)::float8, 'private', 'US', NULL, 15169, 0.4, 0, NULL
+         FROM (
+           SELECT i, ts, h1, h2, srv, pk, pk * (60 + h2 % 1200) AS by, (pk * (60 + h2 % 1200)) * 3 / 10 AS by3
+             FROM (
+               SELECT i, to_timestamp(($2::float8 + (i::float8 / $3) * $4) / 1000.0) AS ts,
+                      abs(hashint8(i)) AS h1, abs(hashint8(i + 7777777)) AS h2,
+                      floor(20000 * power((abs(hashint8(i + 3333333)) % 1000000) / 1000000.0, 3))::int AS srv,
+                      2 + abs(hashint8(i + 5555555)) % 40 AS pk
+                 FROM generate_series($1::bigint, $1::bigint + $5 - 1) AS i
+             ) x
+         ) y`,
+      [done, endMs - spanMs, HISTORY, spanMs, n],
+    );
+    say(`  loaded ${fmt(done + n)} / ${fmt(HISTORY)} (${fmt((done + n) / ((performance.now() - t0) / 1000))} rows/s)`);
   }
   await pool.query(`INSERT INTO rollup_dirty (bucket, agent_id) SELECT DISTINCT date_trunc('hour', first_seen), agent_id FROM flows ON CONFLICT DO NOTHING`);
   say(`loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s; computing rollups`);
-  t0 = performance.now();
+  const r0ll = performance.now();
   const refresher = new RollupRefresher(pool, { settleMs: 0, intervalMs: 1000, retentionDays: 0, onError: () => {} });
   const buckets = await refresher.refreshAll(0);
   await pool.query('ANALYZE');
-  say(`rollups: ${buckets} buckets in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  say(`rollups: ${buckets} buckets in ${((performance.now() - r0ll) / 1000).toFixed(1)} s`);
 
   const config = loadConfig({ NATS_URL: servers.nats.url, DATABASE_URL: dbUrl, PORT: '0', LOG_LEVEL: 'warn', NTA_RETENTION_DAYS: '0', NTA_CONSUMER: 'bench-history' });
   const collector = await startCollector(config, log);
@@ -218,6 +242,7 @@ async function benchHistory(servers: Awaited<ReturnType<typeof startServers>>): 
     },
   ];
   const times: number[] = [];
+  const addressTimes: number[] = [];
   const perVariant = new Map<number, number[]>();
   const queries = Number(opts.queries);
   for (let i = 0; i < queries; i++) {
@@ -230,6 +255,7 @@ async function benchHistory(servers: Awaited<ReturnType<typeof startServers>>): 
     const ms = performance.now() - q0;
     if (i >= variants.length) {
       times.push(ms);
+      if (!url.includes('by=pair')) addressTimes.push(ms);
       (perVariant.get(v) ?? perVariant.set(v, []).get(v)!).push(ms);
     }
   }
@@ -239,7 +265,9 @@ async function benchHistory(servers: Awaited<ReturnType<typeof startServers>>): 
   const r0 = performance.now();
   await pool.query(`SELECT host(dst), sum(bytes) FROM flows WHERE first_seen >= now() - interval '24 hours' GROUP BY dst ORDER BY 2 DESC LIMIT 10`);
   const rawMs = performance.now() - r0;
-  say(`top talkers via API: p50 ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms over ${times.length} queries   [target: p95 <= 300 ms]`);
+  addressTimes.sort((a, b) => a - b);
+  say(`top talkers via API, all variants: p50 ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms over ${times.length} queries   [target: p95 <= 300 ms]`);
+  say(`top talkers via API, by src or dst: p50 ${percentile(addressTimes, 50).toFixed(0)} ms, p95 ${percentile(addressTimes, 95).toFixed(0)} ms over ${addressTimes.length} queries`);
   say(`same 24 h by=dst over raw flows: ${rawMs.toFixed(0)} ms (rollups are ${(rawMs / percentile(times, 50)).toFixed(1)}x faster at the median)`);
   await collector.close();
   await pool.end();

@@ -73,7 +73,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/v1/docs' });
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 64 * 1024 },
+    // A client's oversized or broken frame is its problem, not an error of ours: note it and drop that socket.
+    errorHandler: (err, socket, req) => {
+      req.log.info({ err: err.message, url: req.url.slice(0, 200) }, 'WebSocket client error; closing it');
+      socket.terminate();
+    },
+  });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {

@@ -45,12 +45,16 @@ export const AlertsQuery = RangeQuery.extend({
 });
 
 export const AlertIdParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
-export const AckBody = z
-  .object({
-    acknowledged: z.boolean().default(true),
-    by: z.string().max(200).optional().describe('Who acknowledged it'),
-  })
-  .default({ acknowledged: true });
+// `curl -X POST` sends no body, which Fastify hands over as null: same as an empty object.
+export const AckBody = z.preprocess(
+  (v) => v ?? undefined,
+  z
+    .object({
+      acknowledged: z.boolean().default(true),
+      by: z.string().max(200).optional().describe('Who acknowledged it'),
+    })
+    .default({ acknowledged: true }),
+);
 
 const Level = z.enum(['normal', 'suspicious', 'malicious']);
 const Geo = z
