@@ -19,3 +19,18 @@ export {
   Heartbeat,
 } from './schemas/telemetry.js';
 export * from './query/index.js';
+export {
+  parseIpv4,
+  parseIpv6Words,
+  parseIpv6Groups,
+  writeIpv4Bytes,
+  writeIpv6Bytes,
+  looksLikeIpv6,
+  formatIpv4,
+  formatIpv6Words,
+  formatIpv6Groups,
+  formatIpv6Full,
+  canonicalIp,
+  ipv4Mask,
+  ipv6GroupMask,
+} from './net/ip-text.js';

@@ -3,8 +3,9 @@
  * registries. Only `public` addresses are worth a GeoIP lookup; every other scope is
  * stored under its own label. Pure and allocation-free apart from `addressScope`.
  */
+import { looksLikeIpv6, parseIpv4 } from '@nta/shared';
 import type { AddressScope } from '../types.js';
-import { looksLikeIpv6, parseIpv4, parseIpv6 } from './ip-parse.js';
+import { parseIpv6 } from './ip-parse.js';
 
 /** Scope of an IPv4 address held as an unsigned 32-bit number. */
 export function ipv4Scope(addr: number): AddressScope {

@@ -4,10 +4,11 @@
  * four Uint32 words per bound) and a lookup is one binary search. Each row points at a
  * shared frozen record, so lookups allocate nothing and organisation names exist once.
  */
+import { looksLikeIpv6, parseIpv4 } from '@nta/shared';
 import { embeddedIpv4 } from './address-scope.js';
 import { AsnRecordInterner, readAsnCsv } from './asn-csv-reader.js';
 import type { AsnCsvStats, AsnRangeSink, AsnRecord } from './asn-csv-reader.js';
-import { looksLikeIpv6, parseIpv4, parseIpv6 } from './ip-parse.js';
+import { parseIpv6 } from './ip-parse.js';
 import { GeoDatabaseError, geoFileError } from './geo-errors.js';
 import { flattenRanges } from './range-flatten.js';
 

@@ -2,11 +2,12 @@
  * The uncached lookup: text address → scope → (public only) city database(s) and ASN source.
  * Non-public and unparseable addresses get shared frozen answers, so they cost no allocation.
  */
+import { formatIpv4, formatIpv6Full, looksLikeIpv6, parseIpv4 } from '@nta/shared';
 import type { AddressScope } from '../types.js';
 import { embeddedIpv4, ipv4Scope, ipv6Scope } from './address-scope.js';
 import type { AsnRecord } from './asn-csv-reader.js';
 import { cityFieldsFromRecord } from './geo-records.js';
-import { formatIpv4, formatIpv6Full, looksLikeIpv6, parseIpv4, parseIpv6 } from './ip-parse.js';
+import { parseIpv6 } from './ip-parse.js';
 import type { MmdbDatabase } from './mmdb-database.js';
 
 export interface GeoInfo {

@@ -1,7 +1,7 @@
 /** Threat intelligence for the collector: offline blocklist feeds and reputation APIs. */
 export { IpRangeSet } from './ip-set.js';
 export type { TaggedRange } from './ip-set.js';
-export { canonicalIp, formatIpv6, parseIpv4, parseIpv6Into, parseRange, rangeSize } from './ip-address.js';
+export { parseRange, rangeSize } from './ip-address.js';
 export type { IpRange } from './ip-address.js';
 export { isPublicAddress } from './public-address.js';
 export { parseBlocklist } from './blocklist-parser.js';

@@ -1,11 +1,10 @@
 /**
- * Hand-written IPv4/IPv6 address and range parsing. Lookups parse every flow address, so the
- * dotted-quad path reads char codes without allocating, and IPv6 writes into a caller's buffer.
- *
- * Deliberate strictness: IPv4 octets with leading zeros ("010.1.1.1") are rejected because
- * some tools read them as octal; IPv6 zone ids ("fe80::1%eth0") are rejected because a zone
- * is local to one host and can never be on a blocklist.
+ * Blocklist ranges ("a.b.c.d", CIDR, "a-b", and the IPv6 forms) and the word/bigint
+ * conversions the range set needs, on top of the shared address parser (@nta/shared), whose
+ * strictness suits blocklists: no leading-zero octets, no zone ids (a zone is local to one
+ * host, so no list can name it).
  */
+import { parseIpv4, parseIpv6Words } from '@nta/shared';
 
 export type IpRange =
   | { version: 4; start: number; end: number }
@@ -13,100 +12,9 @@ export type IpRange =
 
 const IPV6_ALL = (1n << 128n) - 1n;
 
-/** The address in `text[start, end)` as an unsigned 32-bit number, or -1 if it is not a dotted quad. */
-export function parseIpv4(text: string, start = 0, end = text.length): number {
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (digits > 0 && octet === 0) return -1;
-      octet = octet * 10 + (c - 48);
-      if (octet > 255) return -1;
-      digits++;
-    } else if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else {
-      return -1;
-    }
-  }
-  if (digits === 0 || dots !== 3) return -1;
-  return value * 256 + octet;
-}
-
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
-
-const groups = new Uint32Array(8);
-
-/**
- * Parses the IPv6 address in `text[start, end)` into four big-endian 32-bit words in `out`.
- * Returns false (leaving `out` undefined) for anything RFC 4291 does not allow, and for zone ids.
- */
+/** parseIpv6Words with the buffer first, as the range code here reads. */
 export function parseIpv6Into(out: Uint32Array, text: string, start = 0, end = text.length): boolean {
-  if (end - start < 2) return false;
-  let n = 0;
-  let gapAt = -1;
-  let i = start;
-  if (text.charCodeAt(i) === 58) {
-    if (text.charCodeAt(i + 1) !== 58) return false;
-    gapAt = 0;
-    i += 2;
-  }
-  while (i < end) {
-    const groupStart = i;
-    let value = 0;
-    let digits = 0;
-    while (i < end) {
-      const h = hexValue(text.charCodeAt(i));
-      if (h < 0) break;
-      if (++digits > 4) return false;
-      value = value * 16 + h;
-      i++;
-    }
-    if (i < end && text.charCodeAt(i) === 46) {
-      // An embedded IPv4 address is only allowed as the last 32 bits.
-      if (n > 6) return false;
-      const v4 = parseIpv4(text, groupStart, end);
-      if (v4 < 0) return false;
-      groups[n++] = v4 >>> 16;
-      groups[n++] = v4 & 0xffff;
-      break;
-    }
-    if (digits === 0 || n === 8) return false;
-    groups[n++] = value;
-    if (i === end) break;
-    if (text.charCodeAt(i) !== 58) return false;
-    i++;
-    if (i < end && text.charCodeAt(i) === 58) {
-      if (gapAt >= 0) return false;
-      gapAt = n;
-      i++;
-    } else if (i === end) {
-      return false;
-    }
-  }
-  if (gapAt < 0) {
-    if (n !== 8) return false;
-  } else {
-    // "::" stands for at least one zero group.
-    if (n > 7) return false;
-    const tail = n - gapAt;
-    for (let k = 0; k < tail; k++) groups[7 - k] = groups[n - 1 - k];
-    for (let k = gapAt; k < 8 - tail; k++) groups[k] = 0;
-  }
-  for (let w = 0; w < 4; w++) out[w] = ((groups[2 * w] << 16) | groups[2 * w + 1]) >>> 0;
-  return true;
+  return parseIpv6Words(text, out, start, end);
 }
 
 /** The embedded IPv4 address of an IPv4-mapped IPv6 address (::ffff:a.b.c.d), or -1. */
@@ -125,37 +33,7 @@ export function bigintToWords(value: bigint, out: Uint32Array, offset = 0): void
   out[offset + 3] = Number(value & 0xffffffffn);
 }
 
-/** RFC 5952 text form: lower case, no leading zeros, the longest run of 2+ zero groups as "::". */
-export function formatIpv6(words: ArrayLike<number>): string {
-  const g: number[] = [];
-  for (let w = 0; w < 4; w++) g.push(words[w] >>> 16, words[w] & 0xffff);
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let k = 0; k < 8; ) {
-    if (g[k] !== 0) {
-      k++;
-      continue;
-    }
-    let e = k;
-    while (e < 8 && g[e] === 0) e++;
-    if (e - k > bestLen) {
-      bestAt = k;
-      bestLen = e - k;
-    }
-    k = e;
-  }
-  const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(0, 8);
-  return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
-}
-
 const scratch = new Uint32Array(4);
-
-/** Canonical text of an address (dotted quad or RFC 5952), or undefined when it does not parse. */
-export function canonicalIp(text: string): string | undefined {
-  if (parseIpv4(text) >= 0) return text;
-  return parseIpv6Into(scratch, text) ? formatIpv6(scratch) : undefined;
-}
 
 function parsePrefix(text: string, from: number, max: number): number {
   const len = text.length - from;
@@ -172,7 +50,7 @@ function parsePrefix(text: string, from: number, max: number): number {
 function parseSingle(text: string, start: number, end: number): IpRange | undefined {
   const v4 = parseIpv4(text, start, end);
   if (v4 >= 0) return { version: 4, start: v4, end: v4 };
-  if (!parseIpv6Into(scratch, text, start, end)) return undefined;
+  if (!parseIpv6Words(text, scratch, start, end)) return undefined;
   const v6 = wordsToBigint(scratch);
   return { version: 6, start: v6, end: v6 };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIpv6 } from './ip-address.js';
+import { formatIpv6Words } from '@nta/shared';
 import { IpRangeSet } from './ip-set.js';
 import type { TaggedRange } from './ip-set.js';
 
@@ -77,7 +77,7 @@ describe('ip-set', () => {
     const random = mulberry32(2);
     const clusters = [0n, 0x20010db8n << 96n, 0x2a0204f8n << 96n, ((1n << 128n) - 1n) ^ ((1n << 40n) - 1n)];
     const ranges = randomRanges(random, 1_500, 128, clusters, 40);
-    const entries: TaggedRange[] = ranges.map((r) => ({ tag: r.tag, range: `${v6FullText(r.start)}-${formatIpv6(v6Words(r.end))}` }));
+    const entries: TaggedRange[] = ranges.map((r) => ({ tag: r.tag, range: `${v6FullText(r.start)}-${formatIpv6Words(v6Words(r.end))}` }));
     const set = IpRangeSet.build(entries);
     expect(set.size).toBe(ranges.length);
     let hits = 0;

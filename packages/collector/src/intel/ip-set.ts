@@ -6,7 +6,8 @@
  * shared, frozen tag list: no allocation per lookup. Overlapping feeds are both reported because
  * the overlap becomes its own segment labelled with both names.
  */
-import { bigintToWords, mappedIpv4, parseIpv4, parseIpv6Into, parseRange } from './ip-address.js';
+import { parseIpv4 } from '@nta/shared';
+import { bigintToWords, mappedIpv4, parseIpv6Into, parseRange } from './ip-address.js';
 import type { IpRange } from './ip-address.js';
 
 export interface TaggedRange {

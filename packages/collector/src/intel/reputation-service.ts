@@ -6,8 +6,8 @@
  * threat_intel alerts). Only public addresses are looked up. Nothing here throws to the caller.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
+import { canonicalIp } from '@nta/shared';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
-import { canonicalIp } from './ip-address.js';
 import { LruCache } from './lru-cache.js';
 import { InMemoryIntelCache } from './memory-intel-cache.js';
 import { isPublicAddress } from './public-address.js';

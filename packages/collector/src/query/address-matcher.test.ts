@@ -1,6 +1,6 @@
 import { BlockList } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { formatIpv4, formatIpv6, parseAddressOrCidr } from '@nta/shared';
+import { formatIpv4, formatIpv6Groups, parseAddressOrCidr } from '@nta/shared';
 import { compileAddressMatcher } from './address-matcher.js';
 
 function matcher(cidr: string): (address: string) => boolean {
@@ -70,14 +70,14 @@ describe('address-matcher - IPv6', () => {
     for (let i = 0; i < 300; i++) {
       const prefix = next() % 129;
       const base = groups();
-      const network = formatIpv6(base);
+      const network = formatIpv6Groups(base);
       const reference = new BlockList();
       reference.addSubnet(network, prefix, 'ipv6');
       const m = matcher(`${network}/${prefix}`);
       for (let j = 0; j < 20; j++) {
         // Probes keep a random number of the network's leading groups, so both answers occur.
         const keep = next() % 9;
-        const probe = formatIpv6(groups().map((g, k) => (k < keep ? base[k] : g)));
+        const probe = formatIpv6Groups(groups().map((g, k) => (k < keep ? base[k] : g)));
         expect(m(probe), `${probe} in ${network}/${prefix}`).toBe(reference.check(probe, 'ipv6'));
       }
     }

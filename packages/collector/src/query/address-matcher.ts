@@ -3,7 +3,7 @@
  * filter is compiled; each flow address is parsed by hand without allocating, since a live
  * stream evaluates every flow against every subscriber's filter.
  */
-import { ipv4Mask, ipv6GroupMask, parseIpv4, parseIpv6, type AddressValue } from '@nta/shared';
+import { ipv4Mask, ipv6GroupMask, parseIpv4, parseIpv6Groups, type AddressValue } from '@nta/shared';
 
 export type AddressMatcher = (address: string) => boolean;
 
@@ -27,13 +27,13 @@ function compileIpv4(value: AddressValue): AddressMatcher {
 
 function compileIpv6(value: AddressValue): AddressMatcher {
   const network = new Uint16Array(8);
-  if (!parseIpv6(value.address, network)) throw new Error(`not an IPv6 network: ${value.address}`);
+  if (!parseIpv6Groups(value.address, network)) throw new Error(`not an IPv6 network: ${value.address}`);
   // Only the groups the prefix covers need comparing.
   const groupCount = Math.ceil(value.prefixLength / 16);
   const masks = Array.from({ length: groupCount }, (_, k) => ipv6GroupMask(value.prefixLength, k));
   return (address) => {
     // IPv4 text (no colon) is another family: PostgreSQL's <<= is false there too.
-    if (address.indexOf(':') < 0 || !parseIpv6(address, scratch)) return false;
+    if (address.indexOf(':') < 0 || !parseIpv6Groups(address, scratch)) return false;
     for (let k = 0; k < groupCount; k++) {
       if ((scratch[k] & masks[k]) !== network[k]) return false;
     }

@@ -11,7 +11,7 @@ export {
   closestFieldName,
 } from './fields.js';
 export type { FieldName, QueryField, QueryFieldKind } from './fields.js';
-export { parseIpv4, parseIpv6, formatIpv4, formatIpv6, ipv4Mask, ipv6GroupMask, parseAddressOrCidr } from './ip-address.js';
+export { parseAddressOrCidr } from './ip-address.js';
 export type { AddressParse } from './ip-address.js';
 export { parseQuery, safeParseQuery, QUERY_LIMITS } from './parser.js';
 export type { QueryParseResult } from './parser.js';

@@ -5,7 +5,8 @@
  * Supports 24-bit records, maps, arrays, UTF-8 strings, doubles, unsigned integers, booleans.
  * Spec: https://maxmind.github.io/MaxMind-DB/
  */
-import { parseIpv4, parseIpv6 } from '../ip-parse.js';
+import { parseIpv4 } from '@nta/shared';
+import { parseIpv6 } from '../ip-parse.js';
 
 export type MmdbValue = string | number | boolean | MmdbValue[] | { [key: string]: MmdbValue };
 
