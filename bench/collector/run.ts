@@ -273,7 +273,8 @@ async function benchHistory(servers: Awaited<ReturnType<typeof startServers>>): 
   await pool.end();
 }
 
-const servers = await startServers(flavor);
+// A server sized like a small production one, not like the test suite's (64 MB buffers).
+const servers = await startServers(flavor, { shared_buffers: '1GB', work_mem: '64MB', maintenance_work_mem: '256MB', effective_cache_size: '8GB' });
 try {
   if (!opts['skip-ingest']) await benchIngest(servers);
   if (!opts['skip-history']) await benchHistory(servers);

@@ -208,6 +208,12 @@ describe.each(FLAVORS)('collector pipeline on %s', (flavor) => {
     expect(tl.status).toBe(200);
     const total = [...truth.protocols.values()].reduce((s, p) => s + p.flows, 0);
     expect(tl.body.points.reduce((s, p) => s + p.flows, 0)).toBe(total);
+    // Steps finer than a minute are counted from raw flows: the same totals.
+    const fine = await c.get<{ stepMs: number; points: { flows: number; packets: number }[] }>(`/api/v1/stats/timeline?${range}&step=30s`);
+    expect(fine.body.stepMs).toBe(30_000);
+    expect(fine.body.points.reduce((s, p) => s + p.flows, 0)).toBe(total);
+    const packets = [...truth.protocols.values()].reduce((s, p) => s + p.packets, 0);
+    expect(fine.body.points.reduce((s, p) => s + p.packets, 0)).toBe(packets);
     const geo = await c.get<{ countries: { country: string | null; flows: number; addresses: number }[] }>(`/api/v1/stats/geo?${range}`);
     const us = geo.body.countries.find((x) => x.country === 'US');
     expect(us?.flows).toBeGreaterThan(0);

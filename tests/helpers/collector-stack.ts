@@ -22,8 +22,8 @@ export interface Servers {
   cleanup(): Promise<void>;
 }
 
-export async function startServers(flavor: PostgresFlavor): Promise<Servers> {
-  const [nats, pgServer] = await Promise.all([startNatsServer(), startPostgres({ flavor })]);
+export async function startServers(flavor: PostgresFlavor, settings?: Record<string, string>): Promise<Servers> {
+  const [nats, pgServer] = await Promise.all([startNatsServer(), startPostgres({ flavor, settings })]);
   return {
     nats,
     pg: pgServer,

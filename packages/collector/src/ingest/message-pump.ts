@@ -118,7 +118,9 @@ export class MessagePump {
         continue;
       }
       if (this.queue.length === 0) {
+        const idleSince = Date.now();
         await new Promise<void>((resolve) => (this.wakeProcessor = resolve));
+        this.log.trace({ waitedMs: Date.now() - idleSince, running: running.size }, 'pump waited for messages');
         continue;
       }
       if (this.queue.length < this.opts.maxGroup && this.opts.lingerMs > 0) await sleep(this.opts.lingerMs);
