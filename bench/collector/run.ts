@@ -139,7 +139,7 @@ async function publishFleet(servers: Awaited<ReturnType<typeof startServers>>, e
 async function consume(servers: Awaited<ReturnType<typeof startServers>>): Promise<void> {
 
   const dbUrl = await servers.pg.createDatabase();
-  const config = loadConfig({ NATS_URL: servers.nats.url, DATABASE_URL: dbUrl, PORT: '0', LOG_LEVEL: 'warn', NTA_RETENTION_DAYS: '0', NTA_CONSUMER: 'bench' });
+  const config = loadConfig({ NATS_URL: servers.nats.url, DATABASE_URL: dbUrl, PORT: '0', LOG_LEVEL: 'warn', NTA_RETENTION_DAYS: '0', NTA_CONSUMER: 'bench', NTA_BATCH_FLOWS: process.env.NTA_BATCH_FLOWS });
   const probe = new pg.Pool({ connectionString: dbUrl, max: 1 });
   probe.on('error', () => {});
   (globalThis as { gc?: () => void }).gc?.();

@@ -222,6 +222,9 @@ describe.each(FLAVORS)('collector pipeline on %s', (flavor) => {
     const spec = await c.get<{ openapi: string; paths: Record<string, unknown> }>('/api/v1/openapi.json');
     expect(spec.body.openapi).toMatch(/^3\./);
     expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/api/v1/flows', '/api/v1/stats/top-talkers', '/api/v1/alerts', '/api/v1/agents']));
+    const docs = await fetch(`${c.baseUrl}/api/v1/docs/`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toMatch(/swagger/i);
     const metrics = await fetch(`${c.baseUrl}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/nta_ingest_flows_total\{agent="e2e-agent"\} \d+/);
     const health = await c.get<{ ok: boolean }>('/healthz');

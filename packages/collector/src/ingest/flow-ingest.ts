@@ -65,7 +65,10 @@ export class FlowIngest {
     const { flows, alerts } = enriched;
     const preparedMs = performance.now();
     const result = await this.writeUntilStored(flows, alerts, accepted);
-    this.d.log.debug({ messages: msgs.length, flows: flows.length, prepareMs: Math.round(preparedMs - startedMs), writeMs: Math.round(performance.now() - preparedMs) }, 'group stored');
+    this.d.log.debug(
+      { messages: msgs.length, flows: flows.length, deduplicated: result.deduplicated, prepareMs: Math.round(preparedMs - startedMs), writeMs: Math.round(performance.now() - preparedMs) },
+      "group stored",
+    );
     for (const m of accepted) m.ack();
     this.d.metrics.messages.inc({ kind: 'flows', outcome: 'stored' }, accepted.length);
     this.countStored(flows, result.inserted);

@@ -9,12 +9,14 @@ import { isFastValidFlowBatch } from './fast-flow-batch.js';
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const MAX_REASON_CHARS = 1_000;
+/** One strict decoder for all messages: invalid UTF-8 is refused, not replaced. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 function parseJson(data: Uint8Array): Decoded<unknown> {
   if (data.length === 0) return { ok: false, reason: 'empty message' };
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+    text = UTF8.decode(data);
   } catch {
     return { ok: false, reason: 'not UTF-8 text' };
   }

@@ -11,6 +11,8 @@ import { nanos } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+const PULL_BYTES = 4 * 1024 * 1024;
+
 export interface MessagePumpOptions {
   stream: string;
   durable: string;
@@ -92,7 +94,10 @@ export class MessagePump {
     while (!this.stopped) {
       try {
         const consumer = await this.js.consumers.get(this.opts.stream, this.opts.durable);
-        this.messages = await consumer.consume({ max_messages: Math.max(1, Math.floor(this.opts.maxInFlight / 2)) });
+        // Pulled by size, not count: batches can be large, and a pull of many megabytes
+        // arriving while the event loop is busy scoring made nats-server drop us as a
+        // slow consumer (then the in-flight messages came back only after ack_wait).
+        this.messages = await consumer.consume({ max_bytes: PULL_BYTES });
         for await (const m of this.messages) {
           this.queue.push(m);
           this.wakeProcessor?.();
