@@ -260,6 +260,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
     log,
     staleAfterIntervals: config.staleAfterIntervals,
     version: COLLECTOR_VERSION,
+    storageFlavor: storage.flavor,
     health,
     geoInfo: enrichment.geoInfo,
     onAlertChanged: (alert) => live.publishAlerts([alert]),

@@ -30,6 +30,8 @@ export interface ApiDeps {
   log: Logger;
   staleAfterIntervals: number;
   version: string;
+  /** TimescaleDB queries use time_bucket. */
+  storageFlavor: 'postgres' | 'timescaledb';
   health(): Promise<HealthReport>;
   /** Read-time GeoIP detail (city, coordinates, organisation) for flows in responses. */
   geoInfo?(ip: string): { scope: string; country: string | null; city: string | null; latitude: number | null; longitude: number | null; asn: number | null; asOrg: string | null } | null;

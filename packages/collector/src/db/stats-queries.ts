@@ -183,11 +183,14 @@ export interface TimelinePoint {
  * Flows, packets and bytes per step, each flow counted in the step where it started.
  * Steps that are whole minutes read the minute rollup; finer steps read raw flows.
  */
-export async function timeline(pool: Pool, range: StatsRange, stepMs: number): Promise<TimelinePoint[]> {
+export async function timeline(pool: Pool, range: StatsRange, stepMs: number, withTimescale = false): Promise<TimelinePoint[]> {
   const useRollup = stepMs % MINUTE_MS === 0;
   const a = align(range, useRollup ? MINUTE_MS : range.toMs - range.fromMs + 1);
   const stepParam = a.params.push(stepMs / 1000);
-  const bin = (col: string): string => `to_timestamp(floor(extract(epoch FROM ${col}) / $${stepParam}) * $${stepParam})`;
+  // Both bin from the Unix epoch, so the two flavours answer with the same steps.
+  const bin = withTimescale
+    ? (col: string): string => `time_bucket(make_interval(secs => $${stepParam}::float8), ${col}, timestamptz 'epoch')`
+    : (col: string): string => `to_timestamp(floor(extract(epoch FROM ${col}) / $${stepParam}) * $${stepParam})`;
   const sql = `WITH ${partsCte(
     a,
     'rollup_host_1m',

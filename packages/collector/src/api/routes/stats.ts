@@ -62,7 +62,7 @@ export const statsRoutes = (deps: ApiDeps): FastifyPluginAsyncZod =>
       async (req) => {
         const r = parseRange(req.query, Date.now());
         const stepMs = parseStep(req.query.step, r.toMs - r.fromMs);
-        return { range: rangeOut(r), stepMs, points: await timeline(deps.pool, await statsRange(r), stepMs) };
+        return { range: rangeOut(r), stepMs, points: await timeline(deps.pool, await statsRange(r), stepMs, deps.storageFlavor === 'timescaledb') };
       },
     );
 
