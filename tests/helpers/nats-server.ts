@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir, homedir } from 'node:os';
+import { exitCleanup } from './exit-cleanup.js';
 import { join, delimiter } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -36,31 +37,8 @@ export interface StartNatsServerOptions {
   startTimeoutMs?: number;
 }
 
-const running = new Set<ChildProcess>();
-/** Temporary dirs this helper made, removed at exit if a test did not call cleanup(). */
-const tempDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  const killAll = (): void => {
-    for (const child of running) child.kill('SIGKILL');
-    running.clear();
-    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-    tempDirs.clear();
-  };
-  process.on('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      killAll();
-      // Restore the default action when nobody else handles the signal.
-      process.removeListener(signal, onSignal);
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-}
+const cleanup = exitCleanup('SIGKILL');
+const { running, tempDirs } = cleanup;
 
 /** Same lookup as scripts/lib.sh `nats_server_bin`: $NTA_NATS_SERVER, PATH, then the cache. */
 export function natsServerBin(): string {
@@ -92,7 +70,7 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
         'or run `npm test` / `bash scripts/setup.sh --test`, which builds it into ~/.cache/nta/bin.',
     );
   }
-  installExitHook();
+  cleanup.install();
   const ownsStore = opts.storeDir === undefined;
   const storeDir = opts.storeDir ?? mkdtempSync(join(tmpdir(), 'nta-nats-js-'));
   const portsDir = mkdtempSync(join(tmpdir(), 'nta-nats-ports-'));

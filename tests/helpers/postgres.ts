@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { exitCleanup } from './exit-cleanup.js';
 
 export type PostgresFlavor = 'postgres' | 'timescaledb';
 
@@ -57,31 +58,8 @@ export interface StartPostgresOptions {
 const execFileAsync = promisify(execFile);
 const STDERR_TAIL_CHARS = 8000;
 
-const running = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  const stopAll = (): void => {
-    // SIGQUIT, not SIGKILL: the postmaster then takes its backends down and frees its
-    // System V shared memory itself, after this process is gone.
-    for (const child of running) child.kill('SIGQUIT');
-    running.clear();
-    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-    tempDirs.clear();
-  };
-  process.on('exit', stopAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      stopAll();
-      process.removeListener(signal, onSignal);
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-}
+const cleanup = exitCleanup('SIGQUIT');
+const { running, tempDirs } = cleanup;
 
 function cacheDir(): string {
   return process.env.NTA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nta');
@@ -278,7 +256,7 @@ async function answersQueries(port: number): Promise<boolean> {
 
 export async function startPostgres(opts: StartPostgresOptions): Promise<PostgresHandle> {
   const runtime = resolveRuntime(opts.flavor);
-  installExitHook();
+  cleanup.install();
   const ownsData = opts.dataDir === undefined;
   let baseDir: string | undefined;
   let dataDir: string;
