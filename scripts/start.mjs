@@ -4,9 +4,10 @@
 // replaying a sample capture where live capture is not permitted. NATS_URL and
 // DATABASE_URL switch to existing servers. Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -14,7 +15,24 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const agentCli = join(root, 'packages/agent/dist/cli.js');
 const collectorCli = join(root, 'packages/collector/dist/cli.js');
 const pgCluster = join(root, 'scripts/pg-cluster.sh');
-const pgData = join(root, 'var/postgres/data');
+const pgData = postgresDataDir();
+
+/**
+ * As root, the server runs as the `postgres` user, who must be able to reach its data dir.
+ * A checkout under /root (mode 700) is out of its reach; then the data goes to
+ * /var/lib/nta/<checkout name>-<hash>/postgres instead of ./var/postgres, and we say so.
+ */
+function postgresDataDir() {
+  const inRepo = join(root, 'var/postgres/data');
+  if (process.getuid?.() !== 0) return inRepo;
+  for (let dir = root; dir !== dirname(dir); dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      const tag = createHash('sha256').update(root).digest('hex').slice(0, 8);
+      return join('/var/lib/nta', `${basename(root)}-${tag}`, 'postgres/data');
+    }
+  }
+  return inRepo;
+}
 const say = (msg) => process.stderr.write(`\x1b[1;32m[nta]\x1b[0m ${msg}\n`);
 const die = (msg) => {
   process.stderr.write(`\x1b[1;31mnta: ${msg}\x1b[0m\n`);
@@ -149,10 +167,11 @@ async function startPostgres() {
     die(`port ${port} is already in use: pass --db-port N, or set DATABASE_URL to use an existing PostgreSQL`);
   }
   const r = spawnSync('bash', [pgCluster, 'start', pgData, String(port), 'postgres'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) die('PostgreSQL did not start (see var/postgres/postgres.log)');
+  const where = dirname(pgData);
+  if (r.status !== 0) die(`PostgreSQL did not start (see ${where}/postgres.log)`);
   stopPostgres = () => spawnSync('bash', [pgCluster, 'stop', pgData], { stdio: 'ignore' });
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  say(`PostgreSQL       ${url}   (data in var/postgres, log in var/postgres/postgres.log)`);
+  say(`PostgreSQL       ${url}   (data and log in ${where})`);
   return url;
 }
 
