@@ -21,8 +21,8 @@ const HOUR_MS = 3_600_000;
 const COLUMN_LIST = FLOW_COLUMN_NAMES.join(', ');
 
 export interface WriteResult {
-  /** Flows newly stored (redelivered ones excluded). */
-  inserted: number;
+  /** Flows newly stored (redelivered ones excluded), per agent. */
+  insertedByAgent: Map<string, number>;
   /** True when the fast path met existing flows and the unit went through staging. */
   deduplicated: boolean;
   /** Alert ids created or updated, in the order of the candidates. */
@@ -43,7 +43,7 @@ export class FlowWriter {
     try {
       await this.partitions.ensure(client, 'flows', daysOf(flows));
       try {
-        return await this.inTransaction(client, flows, alerts, (c) => copyInto(c, 'flows', payload).then(() => flows.length), false);
+        return await this.inTransaction(client, flows, alerts, (c) => copyInto(c, 'flows', payload).then(() => countByAgent(flows)), false);
       } catch (err) {
         if ((err as { code?: string }).code !== '23505') throw err;
         return await this.inTransaction(client, flows, alerts, (c) => insertThroughStaging(c, payload), true);
@@ -60,16 +60,16 @@ export class FlowWriter {
     client: PoolClient,
     flows: readonly StoredFlow[],
     alerts: readonly AlertCandidate[],
-    store: (c: PoolClient) => Promise<number>,
+    store: (c: PoolClient) => Promise<Map<string, number>>,
     deduplicated: boolean,
   ): Promise<WriteResult> {
     await client.query('BEGIN');
     try {
-      const inserted = await store(client);
+      const insertedByAgent = await store(client);
       await markRollupsDirty(client, flows);
       const alertIds = alerts.length > 0 ? await upsertAlerts(client, alerts, this.alertDedupMs) : [];
       await client.query('COMMIT');
-      return { inserted, deduplicated, alertIds };
+      return { insertedByAgent, deduplicated, alertIds };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw err;
@@ -94,11 +94,20 @@ async function copyInto(client: PoolClient, table: string, payload: Buffer): Pro
   await pipeline(Readable.from([payload]), stream);
 }
 
-async function insertThroughStaging(client: PoolClient, payload: Buffer): Promise<number> {
+async function insertThroughStaging(client: PoolClient, payload: Buffer): Promise<Map<string, number>> {
   await client.query(`CREATE TEMP TABLE IF NOT EXISTS flows_staging (LIKE flows INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
   await copyInto(client, 'flows_staging', payload);
-  const r = await client.query(`INSERT INTO flows (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM flows_staging ON CONFLICT DO NOTHING`);
-  return r.rowCount ?? 0;
+  const r = await client.query<{ agent_id: string; n: string }>(
+    `WITH stored AS (INSERT INTO flows (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM flows_staging ON CONFLICT DO NOTHING RETURNING agent_id)
+     SELECT agent_id, count(*) AS n FROM stored GROUP BY agent_id`,
+  );
+  return new Map(r.rows.map((row) => [row.agent_id, Number(row.n)]));
+}
+
+function countByAgent(flows: readonly StoredFlow[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const f of flows) counts.set(f.agentId, (counts.get(f.agentId) ?? 0) + 1);
+  return counts;
 }
 
 /**

@@ -71,7 +71,7 @@ export class FlowIngest {
     );
     for (const m of accepted) m.ack();
     this.d.metrics.messages.inc({ kind: 'flows', outcome: 'stored' }, accepted.length);
-    this.countStored(flows, result.inserted);
+    this.countStored(flows, result.insertedByAgent);
     for (const a of alerts) this.d.metrics.alerts.inc({ kind: a.kind, level: a.level });
     this.d.onStored(flows, alerts, result.alertIds, batches);
   };
@@ -116,14 +116,12 @@ export class FlowIngest {
     }
   }
 
-  private countStored(flows: readonly StoredFlow[], inserted: number): void {
-    if (inserted === flows.length) {
-      const perAgent = new Map<string, number>();
-      for (const f of flows) perAgent.set(f.agentId, (perAgent.get(f.agentId) ?? 0) + 1);
-      for (const [agent, n] of perAgent) this.d.metrics.flows.inc({ agent }, n);
-    } else {
-      this.d.metrics.flows.inc({ agent: flows[0]!.agentId }, inserted);
-      this.d.metrics.duplicateFlows.inc(flows.length - inserted);
+  private countStored(flows: readonly StoredFlow[], insertedByAgent: ReadonlyMap<string, number>): void {
+    let inserted = 0;
+    for (const [agent, n] of insertedByAgent) {
+      this.d.metrics.flows.inc({ agent }, n);
+      inserted += n;
     }
+    if (inserted < flows.length) this.d.metrics.duplicateFlows.inc(flows.length - inserted);
   }
 }
