@@ -141,6 +141,7 @@ describe.each(FLAVORS)('collector durability on %s', (flavor) => {
         [flowSubject(agent), badFlow({ packets: -5 }), /schema: flows\.0\.packets/],
         [flowSubject(agent), badFlow({ bytes: 'HUGE' }).replace('"HUGE"', '1e400'), /schema/],
         [flowSubject(agent), badFlow({ lastSeenMs: 1, firstSeenMs: 1000 }), /lastSeenMs before firstSeenMs/],
+        [flowSubject(agent), badFlow({ lastSeenMs: 1e20 }), /beyond year 9999/],
         [flowSubject(agent), badFlow({ proto: 'x'.repeat(100_000) }), /schema: flows\.0\.proto/],
         [flowSubject(agent), JSON.stringify({ ...good, __proto__: { polluted: true }, flows: 'many' }), /schema/],
         [flowSubject(agent), JSON.stringify({ ...good, flows: Array(10_001).fill({}) }), /schema: flows/],
@@ -170,9 +171,37 @@ describe.each(FLAVORS)('collector durability on %s', (flavor) => {
       const rows = await c.query<{ flow_id: string }>('SELECT flow_id FROM flows ORDER BY flow_id');
       expect(rows.map((r) => r.flow_id).sort()).toEqual(good.flows.map((f) => f.flowId).sort());
       const metrics = await fetch(`${c.baseUrl}/metrics`).then((r) => r.text());
-      expect(metrics).toMatch(/nta_dead_letters_total\{kind="flows"\} 14/);
+      expect(metrics).toMatch(/nta_dead_letters_total\{kind="flows"\} 15/);
       expect(metrics).toMatch(/nta_dead_letters_total\{kind="heartbeat"\} 1/);
       expect((await c.get<{ ok: boolean }>('/healthz')).body.ok).toBe(true);
+
+      // NUL characters (which PostgreSQL text refuses) are replaced, and the batch stored.
+      const nulAgent = `nul-${flavor}`;
+      const withNul = syntheticBatch(nulAgent, 0, 2, Date.now() - 600_000);
+      withNul.hostname = 'evil\u0000host';
+      withNul.flows[0]!.l7 = { dnsQuery: 'a\u0000b.example' };
+      await js.publish(flowSubject(nulAgent), JSON.stringify(withNul));
+      await waitFor('the batch with NULs stored', async () => (await counts(c.databaseUrl, nulAgent)).rows === 2 || undefined);
+      const dns = await c.query<{ dns_query: string }>('SELECT dns_query FROM flows WHERE agent_id = $1 AND dns_query IS NOT NULL', [nulAgent]);
+      expect(dns.map((r) => r.dns_query)).toEqual(['a\uFFFDb.example']);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('leaves out flows older than the retention horizon, counted, and stores the rest of their batch', async () => {
+    await purgeFlows();
+    const c = await startInProcessCollector(servers, { NTA_CONSUMER: 'retention-test', NTA_RETENTION_DAYS: '1' });
+    try {
+      const agent = `retention-${flavor}`;
+      const old = syntheticBatch(agent, 0, 3, Date.now() - 10 * 86_400_000);
+      const recent = syntheticBatch(agent, 1, 2, Date.now() - 60_000);
+      const mixed = { ...recent, flows: [...old.flows, ...recent.flows] };
+      await js.publish(flowSubject(agent), JSON.stringify(mixed));
+      await waitFor('the recent flows stored', async () => (await counts(c.databaseUrl, agent)).rows === 2 || undefined);
+      const metrics = await fetch(`${c.baseUrl}/metrics`).then((r) => r.text());
+      expect(metrics).toContain(`nta_ingest_expired_flows_total{agent="${agent}"} 3`);
+      expect(await counts(c.databaseUrl, agent)).toEqual({ rows: 2, distinct: 2 });
     } finally {
       await c.close();
     }

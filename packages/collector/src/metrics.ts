@@ -9,6 +9,7 @@ export function createMetrics() {
     registry,
     messages: new Counter({ name: 'nta_ingest_messages_total', help: 'JetStream messages handled, by stream and outcome', labelNames: ['kind', 'outcome'], ...r }),
     flows: new Counter({ name: 'nta_ingest_flows_total', help: 'Flows stored (new, after de-duplication), by agent', labelNames: ['agent'], ...r }),
+    expiredFlows: new Counter({ name: 'nta_ingest_expired_flows_total', help: 'Flows not stored because they ended before the retention horizon', labelNames: ['agent'], ...r }),
     duplicateFlows: new Counter({ name: 'nta_ingest_duplicate_flows_total', help: 'Redelivered flows that were already stored', ...r }),
     deadLetters: new Counter({ name: 'nta_dead_letters_total', help: 'Messages sent to the dead-letter subject, by kind', labelNames: ['kind'], ...r }),
     writeSeconds: new Histogram({

@@ -95,7 +95,10 @@ function natsOptions(c: CollectorConfig['nats']): NodeConnectionOptions {
 export async function startCollector(config: Readonly<CollectorConfig>, log: Logger, overrides: CollectorOverrides = {}): Promise<Collector> {
   let closing = false;
   const metrics = createMetrics();
-  const pool: Pool = createPool(config.databaseUrl, 10);
+  const pool: Pool = createPool(config.databaseUrl, 8);
+  // API queries get their own small pool: heavy statistics requests can queue there, but
+  // never take the connections ingest writes with.
+  const apiPool: Pool = createPool(config.databaseUrl, 4);
   const storage = await retryUntil('database migration', log, () => migrate(pool, log), () => closing);
   log.info({ storage }, 'database ready');
 
@@ -144,6 +147,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
     enrichment: enrichment.enrichment,
     metrics,
     log,
+    retentionMs: config.retentionDays * 86_400_000,
     onScored: (flows) => enrichment.observe(flows),
     onStored: (flows, _alerts, alertIds, batches) => {
       live.publishFlows(flows);
@@ -240,7 +244,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
   }, 5_000).unref();
 
   const health = async (): Promise<HealthReport> => {
-    const dbProbe = await pool.query('SELECT 1').then(
+    const dbProbe = await apiPool.query('SELECT 1').then(
       () => ({ ok: true }),
       (err: Error) => ({ ok: false, detail: err.message }),
     );
@@ -254,7 +258,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
   };
 
   const app = await buildApp({
-    pool,
+    pool: apiPool,
     live,
     metrics,
     log,
@@ -293,6 +297,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
       await enrichment.stop();
       await nc.drain().catch(() => nc.close());
       await pool.end();
+      await apiPool.end();
     },
   };
 }

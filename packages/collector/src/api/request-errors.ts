@@ -59,6 +59,8 @@ export function parseStep(step: string | undefined, rangeMs: number): number {
   const m = /^(\d+)(ms|s|m|h|d)?$/.exec(step)!;
   const ms = Number(m[1]) * UNIT_MS[m[2] ?? 's']!;
   if (ms < 1000) throw new BadRequest('step', 'must be at least 1s');
+  // Whole-minute steps read the rollups; finer ones read raw flows, which only short ranges can afford.
+  if (ms % 60_000 !== 0 && rangeMs > 7 * 24 * HOUR_MS) throw new BadRequest('step', 'must be whole minutes for ranges over 7 days');
   if (rangeMs / ms > 10_000) throw new BadRequest('step', `gives ${Math.ceil(rangeMs / ms)} points; at most 10000 (widen the step or narrow the range)`);
   return ms;
 }

@@ -124,7 +124,7 @@ async function markRollupsDirty(client: PoolClient, flows: readonly StoredFlow[]
   await client.query(
     `INSERT INTO rollup_dirty (bucket, agent_id)
        SELECT * FROM unnest($1::timestamptz[], $2::text[]) ORDER BY 1, 2
-     ON CONFLICT (bucket, agent_id) DO UPDATE SET touched_at = now(), seq = rollup_dirty.seq + 1`,
+     ON CONFLICT (bucket, agent_id) DO UPDATE SET touched_at = now(), seq = nextval('rollup_dirty_seq')`,
     [buckets, agents],
   );
 }

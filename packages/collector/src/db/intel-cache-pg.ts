@@ -21,10 +21,4 @@ export class PgIntelCache implements IntelCache {
       [verdict.source, verdict.ip, JSON.stringify(verdict), verdict.fetchedAtMs, ttlMs / 1000],
     );
   }
-
-  /** Expired rows are dead weight; the retention job calls this. */
-  async purgeExpired(): Promise<number> {
-    const r = await this.pool.query('DELETE FROM intel_cache WHERE expires_at < now()');
-    return r.rowCount ?? 0;
-  }
 }

@@ -155,12 +155,14 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at timestamptz NOT NULL,
         PRIMARY KEY (source, ip)
       )`,
-      // (hour, agent) buckets whose rollups lag behind the raw flows; see rollups.ts.
+      // (hour, agent) buckets whose rollups lag behind the raw flows; see rollups.ts. Mark
+      // sequence numbers come from one sequence, so a re-created mark never reuses one.
+      `CREATE SEQUENCE rollup_dirty_seq`,
       `CREATE TABLE rollup_dirty (
         bucket timestamptz NOT NULL,
         agent_id text NOT NULL,
         touched_at timestamptz NOT NULL DEFAULT now(),
-        seq bigint NOT NULL DEFAULT 1,
+        seq bigint NOT NULL DEFAULT nextval('rollup_dirty_seq'),
         PRIMARY KEY (bucket, agent_id)
       )`,
       `CREATE TABLE rollup_pair_1h (

@@ -11,6 +11,8 @@ const DAY_MS = 86_400_000;
 export const ROLLUP_RETENTION_DAYS = 400;
 
 export async function applyRetention(pool: Pool, storage: StorageInfo, partitions: PartitionManager, retentionDays: number, nowMs: number): Promise<string[]> {
+  // Expired reputation verdicts are dead weight whatever the flow retention.
+  await pool.query(`DELETE FROM intel_cache WHERE expires_at < now()`);
   if (retentionDays <= 0) return [];
   const cutoffMs = nowMs - retentionDays * DAY_MS;
   const dropped: string[] = [];

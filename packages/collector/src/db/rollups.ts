@@ -3,10 +3,10 @@
  * TimescaleDB editions, so statistics are exact whatever the refresh lag:
  *
  * - Every ingest transaction upserts a mark in rollup_dirty for each (hour, agent) it
- *   wrote into, raising the mark's seq (flow-writer.ts).
+ *   wrote into, giving the mark a new seq from a sequence (flow-writer.ts).
  * - The refresher reads a settled mark and its seq, recomputes that bucket's rollup rows
  *   from the raw flows, and deletes the mark only if its seq is unchanged, in one
- *   transaction. A write that committed meanwhile raised the seq (or, still running, holds
+ *   transaction. A write that committed meanwhile changed the seq (or, still running, holds
  *   the mark's row lock until it commits and then has), so the mark stays and the bucket
  *   is recomputed later: rows the refresher might not have seen are never left unmarked.
  *   Writers never wait for a refresh; refreshes of one bucket are serialised by an
@@ -102,7 +102,7 @@ export class RollupRefresher {
     try {
       await client.query('BEGIN');
       const p = [mark.bucket, mark.agent_id];
-      const locked = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('nta-rollup'), hashtext($1::text || $2)) AS ok`, p);
+      const locked = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('nta-rollup'), hashtext(extract(epoch FROM $1::timestamptz)::bigint::text || $2)) AS ok`, p);
       if (!locked.rows[0]!.ok) {
         await client.query('COMMIT');
         return 'busy';
@@ -151,7 +151,7 @@ export class RollupRefresher {
 export const TalkerRole = { src: 0, dst: 1 } as const;
 
 async function refreshFleetTalkers(client: PoolClient, bucket: Date): Promise<void> {
-  await client.query(`SELECT pg_advisory_xact_lock(hashtext('nta-rollup-hour'), hashtext($1::text))`, [bucket]);
+  await client.query(`SELECT pg_advisory_xact_lock(hashtext('nta-rollup-hour'), hashtext(extract(epoch FROM $1::timestamptz)::bigint::text))`, [bucket]);
   const remaining = await client.query(`SELECT 1 FROM rollup_dirty WHERE bucket = $1 LIMIT 1`, [bucket]);
   if (remaining.rows.length > 0) return;
   await client.query(`DELETE FROM rollup_talker_1h WHERE bucket = $1`, [bucket]);

@@ -40,6 +40,8 @@ export interface Enriched {
 
 const MAX_THREAT_ALERT_FLOWS = 20;
 
+const toMicros = (ms: number): number => (Number.isInteger(ms) ? ms : Math.round(ms * 1000) / 1000);
+
 export function enrichBatches(batches: readonly FlowBatch[], e: Enrichment): Enriched {
   const flows: StoredFlow[] = [];
   /** For flows with a threat hit: the listed address (the destination when both are). */
@@ -59,8 +61,10 @@ export function enrichBatches(batches: readonly FlowBatch[], e: Enrichment): Enr
       // property reads downstream (detectors, COPY encoding, live view) monomorphic.
       flows.push({
         flowId: f.flowId,
-        firstSeenMs: f.firstSeenMs,
-        lastSeenMs: f.lastSeenMs,
+        // Rounded to the microsecond PostgreSQL keeps, so the hour and day derived from
+        // these are the ones the stored timestamps fall in.
+        firstSeenMs: toMicros(f.firstSeenMs),
+        lastSeenMs: toMicros(f.lastSeenMs),
         family: f.family,
         ipProto: f.ipProto,
         proto: f.proto,

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import type { AlertCandidate, StoredFlow } from '../types.js';
-import type { FlowWriter } from '../db/flow-writer.js';
+import { isConnectionError, type FlowWriter, type WriteResult } from '../db/flow-writer.js';
 import type { Metrics } from '../metrics.js';
 import { decodeFlowBatch } from './message-decoder.js';
 import { sendToDeadLetters } from './dead-letters.js';
@@ -24,11 +24,28 @@ export interface FlowIngestDeps {
   log: Logger;
   /** Called after a group is committed (live stream, registry of agents). */
   onStored(flows: readonly StoredFlow[], alerts: readonly AlertCandidate[], alertIds: readonly number[], batches: readonly FlowBatch[]): void;
+  /** Flows that ended before now minus this are not stored (retention would drop them within the hour); 0 keeps all. */
+  retentionMs: number;
   /** Called when a batch is enriched, before the write (the model's training reservoir). */
   onScored?(flows: readonly StoredFlow[]): void;
 }
 
 const KEEPALIVE_MS = 10_000;
+
+/**
+ * Outages and contention pass; everything else (a value out of range, a constraint) will
+ * fail the same way again. SQLSTATE classes: 08 connection, 53 resources, 57 operator
+ * intervention (shutdown, statement timeout), 40 serialization/deadlock, 55P03 lock timeout.
+ */
+function isTransientWriteError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^(08|53|57|40)/.test(code)) return true;
+  if (code === '55P03') return true;
+  // Our own encoder refusing a value (RangeError codes) will refuse it again.
+  if (typeof code === 'string' && code.startsWith('ERR_')) return false;
+  // No SQLSTATE: a socket, a pool timeout, a client error: treat as an outage.
+  return typeof code !== 'string' || code.length !== 5 || isConnectionError(err);
+}
 const MAX_BACKOFF_MS = 5_000;
 
 export class FlowIngest {
@@ -49,32 +66,82 @@ export class FlowIngest {
     const batches: FlowBatch[] = [];
     const accepted: JsMsg[] = [];
     const refused: [JsMsg, string][] = [];
+    const horizonMs = this.d.retentionMs > 0 ? Date.now() - this.d.retentionMs : -Infinity;
     for (const m of msgs) {
       const decoded = decodeFlowBatch(m.subject, m.data);
-      if (decoded.ok) {
-        batches.push(decoded.value);
+      if (!decoded.ok) {
+        refused.push([m, decoded.reason]);
+        continue;
+      }
+      const batch = this.withinRetention(decoded.value, horizonMs);
+      if (batch) {
+        batches.push(batch);
         accepted.push(m);
       } else {
-        refused.push([m, decoded.reason]);
+        m.ack();
+        this.d.metrics.messages.inc({ kind: 'flows', outcome: 'expired' });
       }
     }
     const enriched = batches.length > 0 ? enrichBatches(batches, this.d.enrichment) : undefined;
     if (enriched) this.d.onScored?.(enriched.flows);
     for (const [m, reason] of refused) await this.refuse(m, reason);
     if (!enriched) return;
-    const { flows, alerts } = enriched;
     const preparedMs = performance.now();
-    const result = await this.writeUntilStored(flows, alerts, accepted);
-    this.d.log.debug(
-      { messages: msgs.length, flows: flows.length, deduplicated: result.deduplicated, prepareMs: Math.round(preparedMs - startedMs), writeMs: Math.round(performance.now() - preparedMs) },
-      "group stored",
-    );
-    for (const m of accepted) m.ack();
-    this.d.metrics.messages.inc({ kind: 'flows', outcome: 'stored' }, accepted.length);
-    this.countStored(flows, result.insertedByAgent);
-    for (const a of alerts) this.d.metrics.alerts.inc({ kind: a.kind, level: a.level });
-    this.d.onStored(flows, alerts, result.alertIds, batches);
+    await this.store(accepted, batches, enriched.flows, enriched.alerts);
+    this.d.log.debug({ messages: msgs.length, flows: enriched.flows.length, prepareMs: Math.round(preparedMs - startedMs), writeMs: Math.round(performance.now() - preparedMs) }, 'group stored');
   };
+
+  /**
+   * Stores a group and acknowledges it. A write the database refuses for good (not an
+   * outage: a value it cannot take) is retried one message at a time, and the message that
+   * still fails goes to the dead letters, so one bad message never holds up the others.
+   */
+  private async store(msgs: readonly JsMsg[], batches: readonly FlowBatch[], flows: readonly StoredFlow[], alerts: readonly AlertCandidate[]): Promise<void> {
+    const outcome = await this.writeUntilStored(flows, alerts, msgs);
+    if ('refused' in outcome) {
+      if (msgs.length === 1) {
+        await this.refuse(msgs[0]!, `database refused the batch: ${outcome.refused}`.slice(0, 1000));
+        return;
+      }
+      let offset = 0;
+      for (let i = 0; i < msgs.length; i++) {
+        const count = batches[i]!.flows.length;
+        const own = flows.slice(offset, offset + count);
+        const ids = new Set(own.map((f) => f.flowId));
+        offset += count;
+        await this.store([msgs[i]!], [batches[i]!], own, alerts.filter((a) => a.flowIds.some((id) => ids.has(id))));
+      }
+      return;
+    }
+    for (const m of msgs) m.ack();
+    this.d.metrics.messages.inc({ kind: 'flows', outcome: 'stored' }, msgs.length);
+    this.countStored(flows, outcome.insertedByAgent);
+    for (const a of alerts) this.d.metrics.alerts.inc({ kind: a.kind, level: a.level });
+    this.d.onStored(flows, alerts, outcome.alertIds, batches);
+  }
+
+  /**
+   * Flows older than the retention horizon would be stored and dropped again within the
+   * hour, and could unsettle rollups kept longer than raw flows: they are counted, logged
+   * and left out instead (set NTA_RETENTION_DAYS=0 for forensic imports of old captures).
+   */
+  private withinRetention(batch: FlowBatch, horizonMs: number): FlowBatch | undefined {
+    if (batch.flows.every((f) => f.lastSeenMs >= horizonMs)) return batch;
+    const kept = batch.flows.filter((f) => f.lastSeenMs >= horizonMs);
+    const expired = batch.flows.length - kept.length;
+    this.d.metrics.expiredFlows.inc({ agent: batch.agentId }, expired);
+    this.warnExpired(batch.agentId, expired);
+    return kept.length > 0 ? { ...batch, flows: kept } : undefined;
+  }
+
+  private lastExpiredWarningMs = 0;
+
+  private warnExpired(agentId: string, flows: number): void {
+    const now = Date.now();
+    if (now - this.lastExpiredWarningMs < 60_000) return;
+    this.lastExpiredWarningMs = now;
+    this.d.log.warn({ agentId, flows }, 'flows older than NTA_RETENTION_DAYS not stored (set it to 0 to import old captures)');
+  }
 
   private async refuse(m: JsMsg, reason: string): Promise<void> {
     this.d.log.warn({ subject: m.subject.slice(0, 200), seq: m.seq, bytes: m.data.length, reason }, 'flow message refused: sent to dead letters');
@@ -89,30 +156,37 @@ export class FlowIngest {
     }
   }
 
-  private async writeUntilStored(flows: readonly StoredFlow[], alerts: readonly AlertCandidate[], msgs: readonly JsMsg[]) {
+  private async writeUntilStored(flows: readonly StoredFlow[], alerts: readonly AlertCandidate[], msgs: readonly JsMsg[]): Promise<WriteResult | { refused: string }> {
     let backoffMs = 250;
-    let lastKeepAlive = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      const stopTimer = this.d.metrics.writeSeconds.startTimer();
-      try {
-        const result = await this.d.writer.write(flows, alerts);
-        stopTimer();
-        if (this.lastWriteError) this.d.log.info({ attempts: attempt }, 'database writes resumed');
-        this.lastWriteError = undefined;
-        return result;
-      } catch (err) {
-        this.d.metrics.writeErrors.inc();
-        const message = (err as Error).message;
-        if (this.lastWriteError === undefined || attempt % 20 === 0) this.d.log.warn({ err, attempt, flows: flows.length }, 'database write failed; retrying');
-        this.lastWriteError = message;
-        if (this.stopping) throw err;
-        await sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
-        if (Date.now() - lastKeepAlive >= KEEPALIVE_MS) {
-          for (const m of msgs) m.working();
-          lastKeepAlive = Date.now();
+    // Keeps the messages from redelivery for as long as this takes, a slow attempt included.
+    const keepAlive = setInterval(() => {
+      for (const m of msgs) m.working();
+    }, KEEPALIVE_MS);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const stopTimer = this.d.metrics.writeSeconds.startTimer();
+        try {
+          const result = await this.d.writer.write(flows, alerts);
+          stopTimer();
+          if (this.lastWriteError) this.d.log.info({ attempts: attempt }, 'database writes resumed');
+          this.lastWriteError = undefined;
+          return result;
+        } catch (err) {
+          this.d.metrics.writeErrors.inc();
+          const message = (err as Error).message;
+          if (!isTransientWriteError(err)) {
+            this.d.log.warn({ err, flows: flows.length, messages: msgs.length }, 'database refused a write');
+            return { refused: message };
+          }
+          if (this.lastWriteError === undefined || attempt % 20 === 0) this.d.log.warn({ err, attempt, flows: flows.length }, 'database write failed; retrying');
+          this.lastWriteError = message;
+          if (this.stopping) throw err;
+          await sleep(backoffMs);
+          backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
         }
       }
+    } finally {
+      clearInterval(keepAlive);
     }
   }
 

@@ -12,6 +12,19 @@ const MAX_REASON_CHARS = 1_000;
 /** One strict decoder for all messages: invalid UTF-8 is refused, not replaced. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Dec 31 9999: beyond it neither JavaScript dates nor PostgreSQL timestamps (nor partition names) work. */
+export const MAX_TIME_MS = 253_402_300_799_999;
+
+/** PostgreSQL text and jsonb refuse NUL; a hostile agent's NULs become U+FFFD instead of a failing write. */
+function withoutNul<T>(v: T): T {
+  if (typeof v === 'string') return (v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v) as T;
+  if (Array.isArray(v)) return v.map(withoutNul) as T;
+  if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = withoutNul(x);
+  }
+  return v;
+}
+
 function parseJson(data: Uint8Array): Decoded<unknown> {
   if (data.length === 0) return { ok: false, reason: 'empty message' };
   let text: string;
@@ -21,7 +34,9 @@ function parseJson(data: Uint8Array): Decoded<unknown> {
     return { ok: false, reason: 'not UTF-8 text' };
   }
   try {
-    return { ok: true, value: JSON.parse(text) };
+    const value: unknown = JSON.parse(text);
+    // The JSON escape is the only way a NUL gets in; checking the text keeps the common case free.
+    return { ok: true, value: text.includes('\\u0000') ? withoutNul(value) : value };
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}`.slice(0, MAX_REASON_CHARS) };
   }
@@ -66,9 +81,17 @@ export const decodeFlowBatch = (subject: string, data: Uint8Array): Decoded<Flow
   if (!r.ok) return r;
   for (const f of r.value.flows) {
     if (f.lastSeenMs < f.firstSeenMs) return { ok: false, reason: `flow ${f.flowId}: lastSeenMs before firstSeenMs` };
-    if (f.firstSeenMs > 8_640_000_000_000) return { ok: false, reason: `flow ${f.flowId}: firstSeenMs out of range` };
+    if (f.lastSeenMs > MAX_TIME_MS) return { ok: false, reason: `flow ${f.flowId}: lastSeenMs beyond year 9999` };
   }
   return r;
 };
-export const decodeHeartbeat = (subject: string, data: Uint8Array): Decoded<Heartbeat> => decodeWith(Heartbeat, subject, data);
-export const decodeHostStats = (subject: string, data: Uint8Array): Decoded<HostStatsBatch> => decodeWith(HostStatsBatch, subject, data);
+export const decodeHeartbeat = (subject: string, data: Uint8Array): Decoded<Heartbeat> => {
+  const r = decodeWith(Heartbeat, subject, data);
+  if (r.ok && (r.value.sentAtMs > MAX_TIME_MS || r.value.startedAtMs > MAX_TIME_MS)) return { ok: false, reason: 'heartbeat time beyond year 9999' };
+  return r;
+};
+export const decodeHostStats = (subject: string, data: Uint8Array): Decoded<HostStatsBatch> => {
+  const r = decodeWith(HostStatsBatch, subject, data);
+  if (r.ok && r.value.seconds.some((x) => x.tsMs > MAX_TIME_MS)) return { ok: false, reason: 'host statistics time beyond year 9999' };
+  return r;
+};

@@ -99,18 +99,27 @@ export class LiveHub {
       list.push(f.firstSeenMs);
     }
     for (const [agent, times] of byAgent) this.stats.addFlows(agent, times);
+    const cap = this.opts.maxFlowsPerTick;
     for (const c of this.clients) {
       if (!c.filter.flows) continue;
       const p = c.pending;
-      for (const f of flows) {
+      // Newest first, converting only what will be sent: the rest is only counted.
+      const picked: FlowRow[] = [];
+      let skipped = 0;
+      for (let i = flows.length - 1; i >= 0; i--) {
+        const f = flows[i]!;
         if (c.filter.predicate && !c.filter.predicate(f)) continue;
-        p.flows.push(toApiFlow(f));
+        if (picked.length < cap) picked.push(toApiFlow(f));
+        else skipped++;
       }
-      const excess = p.flows.length - this.opts.maxFlowsPerTick;
-      if (excess > 0) {
-        p.flows.splice(0, excess);
-        p.flowsDropped += excess;
-        this.opts.onCoalesced(excess);
+      picked.reverse();
+      p.flows.push(...picked);
+      const excess = p.flows.length - cap;
+      if (excess > 0) p.flows.splice(0, excess);
+      const dropped = skipped + Math.max(0, excess);
+      if (dropped > 0) {
+        p.flowsDropped += dropped;
+        this.opts.onCoalesced(dropped);
       }
     }
   }
