@@ -189,6 +189,25 @@ describe.each(FLAVORS)('collector durability on %s', (flavor) => {
     }
   });
 
+  it.runIf(flavor === 'postgres')('re-creates a day partition that another collector dropped, losing nothing', async () => {
+    await purgeFlows();
+    const c = await startInProcessCollector(servers, { NTA_CONSUMER: 'partition-test' });
+    try {
+      const agent = `partition-${flavor}`;
+      const dayAgo = Date.now() - 86_400_000;
+      await js.publish(flowSubject(agent), JSON.stringify(syntheticBatch(agent, 0, 2, dayAgo)));
+      await waitFor('first flows stored', async () => (await counts(c.databaseUrl, agent)).rows === 2 || undefined);
+      // As another collector's retention would: the partition goes while this one remembers it.
+      const day = new Date(dayAgo).toISOString().slice(0, 10).replaceAll('-', '');
+      await c.query(`DROP TABLE flows_p${day}`);
+      await js.publish(flowSubject(agent), JSON.stringify(syntheticBatch(agent, 1, 2, dayAgo)));
+      await waitFor('flows stored again', async () => (await counts(c.databaseUrl, agent)).rows === 2 || undefined);
+      expect(await counts(c.databaseUrl, agent)).toEqual({ rows: 2, distinct: 2 });
+    } finally {
+      await c.close();
+    }
+  });
+
   it('leaves out flows older than the retention horizon, counted, and stores the rest of their batch', async () => {
     await purgeFlows();
     const c = await startInProcessCollector(servers, { NTA_CONSUMER: 'retention-test', NTA_RETENTION_DAYS: '1' });

@@ -18,6 +18,7 @@ import type { Pool, PoolClient } from './pool.js';
 import { upsertAlerts } from './alerts-repo.js';
 
 const HOUR_MS = 3_600_000;
+export const NO_PARTITION_FOR_ROW = '23514';
 const COLUMN_LIST = FLOW_COLUMN_NAMES.join(', ');
 
 export interface WriteResult {
@@ -50,6 +51,9 @@ export class FlowWriter {
       }
     } catch (err) {
       broken = isConnectionError(err);
+      // No partition for a row: one we believed in was dropped (another collector's
+      // retention); the next attempt makes it again.
+      if ((err as { code?: string }).code === NO_PARTITION_FOR_ROW) this.partitions.forgetAll();
       throw err;
     } finally {
       client.release(broken);

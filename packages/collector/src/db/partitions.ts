@@ -36,6 +36,11 @@ export class PartitionManager {
     }
   }
 
+  /** Forget every known partition: another collector's retention may have dropped some. */
+  forgetAll(): void {
+    this.known.clear();
+  }
+
   /** Forget a partition (after retention dropped it) so a late flow for that day recreates it. */
   forget(name: string): void {
     this.known.delete(name);

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import type { AlertCandidate, StoredFlow } from '../types.js';
-import { isConnectionError, type FlowWriter, type WriteResult } from '../db/flow-writer.js';
+import { NO_PARTITION_FOR_ROW, isConnectionError, type FlowWriter, type WriteResult } from '../db/flow-writer.js';
 import type { Metrics } from '../metrics.js';
 import { decodeFlowBatch } from './message-decoder.js';
 import { sendToDeadLetters } from './dead-letters.js';
@@ -35,12 +35,13 @@ const KEEPALIVE_MS = 10_000;
 /**
  * Outages and contention pass; everything else (a value out of range, a constraint) will
  * fail the same way again. SQLSTATE classes: 08 connection, 53 resources, 57 operator
- * intervention (shutdown, statement timeout), 40 serialization/deadlock, 55P03 lock timeout.
+ * intervention (shutdown, statement timeout), 40 serialization/deadlock, 55P03 lock timeout;
+ * and a missing day partition, which the writer re-creates on the next attempt.
  */
 function isTransientWriteError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && /^(08|53|57|40)/.test(code)) return true;
-  if (code === '55P03') return true;
+  if (code === '55P03' || code === NO_PARTITION_FOR_ROW) return true;
   // Our own encoder refusing a value (RangeError codes) will refuse it again.
   if (typeof code === 'string' && code.startsWith('ERR_')) return false;
   // No SQLSTATE: a socket, a pool timeout, a client error: treat as an outage.
