@@ -3,7 +3,7 @@
  * The cursor carries first_seen in integer microseconds plus the flow id, so pages neither
  * skip nor repeat rows that share a timestamp.
  */
-import type { Pool } from './pool.js';
+import { toNumber, type Pool } from './pool.js';
 
 export interface FlowSearch {
   fromMs: number;
@@ -99,8 +99,8 @@ export async function searchFlows(pool: Pool, q: FlowSearch): Promise<{ flows: F
 }
 
 function toFlowRow(r: Record<string, unknown>): FlowRow {
-  const n = (v: unknown): number => (typeof v === 'string' ? Number(v) : (v as number));
-  const nn = (v: unknown): number | null => (v === null || v === undefined ? null : n(v));
+  const n = toNumber;
+  const nn = (v: unknown): number | null => (v === null || v === undefined ? null : toNumber(v));
   return {
     flowId: r.flow_id as string,
     agentId: r.agent_id as string,

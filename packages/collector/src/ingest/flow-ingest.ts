@@ -7,13 +7,12 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { FlowBatch } from '@nta/shared';
 import type { Logger } from 'pino';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import type { AlertCandidate, StoredFlow } from '../types.js';
-import { NO_PARTITION_FOR_ROW, isConnectionError, type FlowWriter, type WriteResult } from '../db/flow-writer.js';
+import type { FlowWriter, WriteResult } from '../db/flow-writer.js';
 import type { Metrics } from '../metrics.js';
 import { decodeFlowBatch } from './message-decoder.js';
-import { sendToDeadLetters } from './dead-letters.js';
+import { deadLetter, writeWhileTransient } from './write-retry.js';
 import { enrichBatches, type Enrichment } from './enrich.js';
 
 export interface FlowIngestDeps {
@@ -29,25 +28,6 @@ export interface FlowIngestDeps {
   /** Called when a batch is enriched, before the write (the model's training reservoir). */
   onScored?(flows: readonly StoredFlow[]): void;
 }
-
-const KEEPALIVE_MS = 10_000;
-
-/**
- * Outages and contention pass; everything else (a value out of range, a constraint) will
- * fail the same way again. SQLSTATE classes: 08 connection, 53 resources, 57 operator
- * intervention (shutdown, statement timeout), 40 serialization/deadlock, 55P03 lock timeout;
- * and a missing day partition, which the writer re-creates on the next attempt.
- */
-function isTransientWriteError(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && /^(08|53|57|40)/.test(code)) return true;
-  if (code === '55P03' || code === NO_PARTITION_FOR_ROW) return true;
-  // Our own encoder refusing a value (RangeError codes) will refuse it again.
-  if (typeof code === 'string' && code.startsWith('ERR_')) return false;
-  // No SQLSTATE: a socket, a pool timeout, a client error: treat as an outage.
-  return typeof code !== 'string' || code.length !== 5 || isConnectionError(err);
-}
-const MAX_BACKOFF_MS = 5_000;
 
 export class FlowIngest {
   private stopping = false;
@@ -85,7 +65,7 @@ export class FlowIngest {
     }
     const enriched = batches.length > 0 ? enrichBatches(batches, this.d.enrichment) : undefined;
     if (enriched) this.d.onScored?.(enriched.flows);
-    for (const [m, reason] of refused) await this.refuse(m, reason);
+    for (const [m, reason] of refused) await deadLetter(this.d, 'flows', m, reason);
     if (!enriched) return;
     const preparedMs = performance.now();
     await this.store(accepted, batches, enriched.flows, enriched.alerts);
@@ -101,7 +81,7 @@ export class FlowIngest {
     const outcome = await this.writeUntilStored(flows, alerts, msgs);
     if ('refused' in outcome) {
       if (msgs.length === 1) {
-        await this.refuse(msgs[0]!, `database refused the batch: ${outcome.refused}`.slice(0, 1000));
+        await deadLetter(this.d, 'flows', msgs[0]!, `database refused the batch: ${outcome.refused}`.slice(0, 1000));
         return;
       }
       let offset = 0;
@@ -144,51 +124,32 @@ export class FlowIngest {
     this.d.log.warn({ agentId, flows }, 'flows older than NTA_RETENTION_DAYS not stored (set it to 0 to import old captures)');
   }
 
-  private async refuse(m: JsMsg, reason: string): Promise<void> {
-    this.d.log.warn({ subject: m.subject.slice(0, 200), seq: m.seq, bytes: m.data.length, reason }, 'flow message refused: sent to dead letters');
-    try {
-      await sendToDeadLetters(this.d.js, 'flows', m, reason);
-      m.ack();
-      this.d.metrics.deadLetters.inc({ kind: 'flows' });
-      this.d.metrics.messages.inc({ kind: 'flows', outcome: 'dead-letter' });
-    } catch (err) {
-      // Not acked: JetStream redelivers it and the dead letter is tried again.
-      this.d.log.error({ err, seq: m.seq }, 'could not publish dead letter; message left for redelivery');
-    }
-  }
-
   private async writeUntilStored(flows: readonly StoredFlow[], alerts: readonly AlertCandidate[], msgs: readonly JsMsg[]): Promise<WriteResult | { refused: string }> {
-    let backoffMs = 250;
-    // Keeps the messages from redelivery for as long as this takes, a slow attempt included.
-    const keepAlive = setInterval(() => {
-      for (const m of msgs) m.working();
-    }, KEEPALIVE_MS);
-    try {
-      for (let attempt = 1; ; attempt++) {
+    const outcome = await writeWhileTransient(
+      async () => {
         const stopTimer = this.d.metrics.writeSeconds.startTimer();
-        try {
-          const result = await this.d.writer.write(flows, alerts);
-          stopTimer();
-          if (this.lastWriteError) this.d.log.info({ attempts: attempt }, 'database writes resumed');
-          this.lastWriteError = undefined;
-          return result;
-        } catch (err) {
+        const result = await this.d.writer.write(flows, alerts);
+        stopTimer();
+        return result;
+      },
+      msgs,
+      {
+        stopping: () => this.stopping,
+        onFailure: (err, attempt, transient) => {
           this.d.metrics.writeErrors.inc();
-          const message = (err as Error).message;
-          if (!isTransientWriteError(err)) {
+          if (!transient) {
             this.d.log.warn({ err, flows: flows.length, messages: msgs.length }, 'database refused a write');
-            return { refused: message };
+            return;
           }
           if (this.lastWriteError === undefined || attempt % 20 === 0) this.d.log.warn({ err, attempt, flows: flows.length }, 'database write failed; retrying');
-          this.lastWriteError = message;
-          if (this.stopping) throw err;
-          await sleep(backoffMs);
-          backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
-        }
-      }
-    } finally {
-      clearInterval(keepAlive);
-    }
+          this.lastWriteError = (err as Error).message;
+        },
+      },
+    );
+    if ('refused' in outcome) return outcome;
+    if (this.lastWriteError) this.d.log.info({ attempts: outcome.attempts }, 'database writes resumed');
+    this.lastWriteError = undefined;
+    return outcome.stored;
   }
 
   private countStored(flows: readonly StoredFlow[], insertedByAgent: ReadonlyMap<string, number>): void {

@@ -6,13 +6,12 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Heartbeat, HostStatsBatch } from '@nta/shared';
 import type { Logger } from 'pino';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '../db/pool.js';
 import type { PartitionManager } from '../db/partitions.js';
 import { upsertHeartbeat, writeHostStats } from '../db/agents-repo.js';
 import type { Metrics } from '../metrics.js';
 import { decodeHeartbeat, decodeHostStats } from './message-decoder.js';
-import { sendToDeadLetters } from './dead-letters.js';
+import { deadLetter, writeWhileTransient } from './write-retry.js';
 
 export interface TelemetryIngestDeps {
   js: JetStreamClient;
@@ -39,21 +38,28 @@ export class TelemetryIngest {
       const kind = isHeartbeat ? 'heartbeat' : 'hoststats';
       const decoded = isHeartbeat ? decodeHeartbeat(m.subject, m.data) : decodeHostStats(m.subject, m.data);
       if (!decoded.ok) {
-        this.d.log.warn({ subject: m.subject.slice(0, 200), seq: m.seq, reason: decoded.reason }, `${kind} message refused: sent to dead letters`);
-        try {
-          await sendToDeadLetters(this.d.js, kind, m, decoded.reason);
-          m.ack();
-          this.d.metrics.deadLetters.inc({ kind });
-          this.d.metrics.messages.inc({ kind, outcome: 'dead-letter' });
-        } catch (err) {
-          this.d.log.error({ err }, 'could not publish dead letter; message left for redelivery');
-        }
+        await deadLetter(this.d, kind, m, decoded.reason);
         continue;
       }
-      await this.retry(async () => {
-        if (isHeartbeat) await upsertHeartbeat(this.d.pool, decoded.value as Heartbeat);
-        else await writeHostStats(this.d.pool, this.d.partitions, decoded.value as HostStatsBatch);
-      }, m);
+      const outcome = await writeWhileTransient(
+        async () => {
+          if (isHeartbeat) await upsertHeartbeat(this.d.pool, decoded.value as Heartbeat);
+          else await writeHostStats(this.d.pool, this.d.partitions, decoded.value as HostStatsBatch);
+        },
+        [m],
+        {
+          stopping: () => this.stopping,
+          onFailure: (err, _attempt, transient) => {
+            this.d.metrics.writeErrors.inc();
+            if (transient) this.d.log.warn({ err }, 'telemetry write failed; retrying');
+          },
+        },
+      );
+      // One message the database will never take must not hold up the fleet's telemetry.
+      if ('refused' in outcome) {
+        await deadLetter(this.d, kind, m, `database refused it: ${outcome.refused}`.slice(0, 1000));
+        continue;
+      }
       m.ack();
       this.d.metrics.messages.inc({ kind, outcome: 'stored' });
       if (isHeartbeat) {
@@ -73,25 +79,5 @@ export class TelemetryIngest {
     this.d.metrics.agentFlowsPerS.set({ agent }, hb.rates.flowsPerS);
     this.d.metrics.agentCaptureDropped.set({ agent }, hb.capture.dropped);
     this.d.metrics.agentIfDropped.set({ agent }, hb.capture.ifDropped);
-  }
-
-  private async retry(write: () => Promise<void>, m: JsMsg): Promise<void> {
-    let backoffMs = 250;
-    let lastKeepAlive = Date.now();
-    for (;;) {
-      try {
-        return await write();
-      } catch (err) {
-        if (this.stopping) throw err;
-        this.d.metrics.writeErrors.inc();
-        this.d.log.warn({ err }, 'telemetry write failed; retrying');
-        await sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 5000);
-        if (Date.now() - lastKeepAlive >= 10_000) {
-          m.working();
-          lastKeepAlive = Date.now();
-        }
-      }
-    }
   }
 }
