@@ -15,6 +15,12 @@ export default tseslint.config(
     },
   },
   {
+    // The console runs in the browser and talks to the collector only over HTTP.
+    files: ['packages/dashboard/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: { 'no-restricted-imports': ['error', { patterns: ['@nta/agent', '@nta/collector', '**/agent/src/**', '**/collector/src/**'] }] },
+  },
+  {
     // The agent and the collector never import each other: only @nta/shared crosses.
     files: ['packages/agent/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['@nta/collector', '@nta/collector/*', '**/collector/**'] }] },

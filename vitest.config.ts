@@ -5,7 +5,7 @@ export default defineConfig({
   resolve: { conditions: ['@nta/source'] },
   ssr: { resolve: { conditions: ['@nta/source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.{ts,tsx}', 'tests/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -4,7 +4,7 @@
 // replaying a sample capture where live capture is not permitted. NATS_URL and
 // DATABASE_URL switch to existing servers. Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -33,9 +33,13 @@ function postgresDataDir() {
   }
   return inRepo;
 }
+let stopPostgres = () => {};
 const say = (msg) => process.stderr.write(`\x1b[1;32m[nta]\x1b[0m ${msg}\n`);
 const die = (msg) => {
   process.stderr.write(`\x1b[1;31mnta: ${msg}\x1b[0m\n`);
+  // What this run started goes down with it: no orphaned servers holding the ports.
+  for (const c of typeof children === 'undefined' ? [] : children) c.kill('SIGTERM');
+  stopPostgres();
   process.exit(1);
 };
 
@@ -153,7 +157,6 @@ async function startNats() {
   return url;
 }
 
-let stopPostgres = () => {};
 
 async function startPostgres() {
   if (process.env.DATABASE_URL) {
@@ -185,6 +188,7 @@ async function startCollector(natsUrl, databaseUrl) {
     stdio: ['ignore', openSync(logFile, 'a'), 'inherit'],
   });
   if (!(await waitForPort(port, 60_000))) die(`the collector did not start on port ${port}`);
+  say(`console          http://127.0.0.1:${port}/`);
   say(`collector API    http://127.0.0.1:${port}/api/v1   (docs: /api/v1/docs, health: /healthz, metrics: /metrics, log: var/log/collector.log)`);
 }
 
@@ -219,7 +223,31 @@ function startReplay(natsUrl, file, why) {
   loop();
 }
 
+/** One `npm start` per checkout: a second would adopt the first one's database and stop it on exit. */
+function takeRunLock() {
+  const lock = join(root, 'var/start.pid');
+  mkdirSync(dirname(lock), { recursive: true });
+  try {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    if (pid > 0 && pid !== process.pid) {
+      process.kill(pid, 0);
+      die(`NTA is already running from this checkout (pid ${pid}); stop it with Ctrl-C first (or kill ${pid})`);
+    }
+  } catch (err) {
+    if (err.code !== 'ENOENT' && err.code !== 'ESRCH') throw err;
+  }
+  writeFileSync(lock, String(process.pid));
+  process.on('exit', () => {
+    try {
+      if (readFileSync(lock, 'utf8') === String(process.pid)) unlinkSync(lock);
+    } catch {
+      // already gone
+    }
+  });
+}
+
 async function main() {
+  takeRunLock();
   if (!existsSync(agentCli) || !existsSync(collectorCli)) die('NTA is not built: run `npm run setup` first');
   const natsUrl = await startNats();
   const databaseUrl = await startPostgres();
@@ -239,7 +267,7 @@ async function main() {
     }
   }
   say(`more agents can join with: pnpm nta-agent capture --nats ${natsUrl}`);
-  say(`try: curl 'http://127.0.0.1:${args.port}/api/v1/stats/top-talkers?from=-15m'   (the web console is not part of this build yet)`);
+  say(`open the console: http://127.0.0.1:${args.port}/`);
   say('Ctrl-C stops everything');
 }
 

@@ -153,7 +153,7 @@ describe.each(FLAVORS)('collector live stream, alerts and agents on %s', (flavor
 
   beforeAll(async () => {
     servers = await startServers(flavor);
-    c = await startInProcessCollector(servers, { NTA_CONSUMER: 'live-test' });
+    c = await startInProcessCollector(servers, { NTA_CONSUMER: 'live-test' }, { rollupIntervalMs: 200, rollupSettleMs: 0, ackWaitMs: 5_000, liveMaxFlowsPerTick: HUB_MAX_FLOWS_PER_TICK });
     nc = await connect({ servers: servers.nats.url });
     await ensureStreams(await jetstreamManager(nc));
     js = jetstream(nc);

@@ -28,6 +28,7 @@ import { MessagePump, ensureConsumer, type MessagePumpOptions } from './ingest/m
 import { FlowIngest } from './ingest/flow-ingest.js';
 import { TelemetryIngest } from './ingest/telemetry-ingest.js';
 import { buildApp, type HealthReport } from './api/app.js';
+import { consoleRegistrar, resolveConsoleDir } from './api/console-static.js';
 import { startEnrichment, type RunningEnrichment } from './enrichment-setup.js';
 import { COLLECTOR_VERSION } from './version.js';
 
@@ -47,6 +48,8 @@ export interface CollectorOverrides {
   rollupIntervalMs?: number;
   rollupSettleMs?: number;
   ackWaitMs?: number;
+  /** Flows a live client gets per second at most; the rest are counted as dropped. */
+  liveMaxFlowsPerTick?: number;
 }
 
 const RETENTION_INTERVAL_MS = 3_600_000;
@@ -122,7 +125,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
 
   const partitions = new PartitionManager(storage);
   const writer = new FlowWriter(pool, partitions, config.alertDedupMs);
-  const live = new LiveHub({ maxFlowsPerTick: 500, maxAlertsPending: 200, maxBufferedBytes: 1 << 20, onCoalesced: (n) => metrics.liveDropped.inc(n) });
+  const live = new LiveHub({ maxFlowsPerTick: overrides.liveMaxFlowsPerTick ?? 2000, maxAlertsPending: 200, maxBufferedBytes: 1 << 20, onCoalesced: (n) => metrics.liveDropped.inc(n) });
   const enrichment: RunningEnrichment = await startEnrichment(config, {
     pool,
     log,
@@ -268,6 +271,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
     health,
     geoInfo: enrichment.geoInfo,
     onAlertChanged: (alert) => live.publishAlerts([alert]),
+    registerConsole: consoleRegistrar(await resolveConsoleDir(config.consoleDir)),
   });
 
   flowPump.start();

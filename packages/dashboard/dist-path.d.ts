@@ -1,0 +1,2 @@
+/** Where the built console lives, for the collector to serve. */
+export declare const consoleDir: URL;

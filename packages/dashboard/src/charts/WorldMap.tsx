@@ -1,0 +1,154 @@
+/**
+ * Traffic by country on a world map drawn from the bundled Natural Earth atlas (world-atlas,
+ * 1:110m) with d3-geo: no tile server. Fill follows bytes on a log scale; a country with
+ * threat-listed traffic is red; red points mark known-bad endpoints with coordinates.
+ */
+import { useMemo, useState, type MouseEvent } from 'react';
+import { geoEqualEarth, geoPath, geoGraticule10 } from 'd3-geo';
+import { feature } from 'topojson-client';
+import type { Feature, FeatureCollection, Geometry } from 'geojson';
+import type { GeometryCollection, Topology } from 'topojson-specification';
+import atlas from 'world-atlas/countries-110m.json';
+import { atlasAlpha2, countryName } from '../lib/countries.js';
+import { formatBytes, formatExact } from '../lib/format.js';
+import { trafficIntensity, type GeoSplit } from '../lib/transforms.js';
+import type { GeoCountry } from '../lib/api-types.js';
+
+const WIDTH = 960;
+const HEIGHT = 470;
+
+interface CountryShape {
+  key: string;
+  alpha2: string | null;
+  name: string;
+  d: string;
+}
+
+let shapesCache: CountryShape[] | null = null;
+const projection = geoEqualEarth().fitExtent(
+  [
+    [8, 8],
+    [WIDTH - 8, HEIGHT - 8],
+  ],
+  { type: 'Sphere' },
+);
+const path = geoPath(projection);
+
+function countryShapes(): CountryShape[] {
+  if (shapesCache) return shapesCache;
+  const topo = atlas as unknown as Topology<{ countries: GeometryCollection<{ name: string }> }>;
+  const fc = feature(topo, topo.objects.countries) as FeatureCollection<Geometry, { name: string }>;
+  shapesCache = fc.features.map((f: Feature<Geometry, { name: string }>, i) => {
+    const alpha2 = atlasAlpha2(f.id as string | undefined, f.properties?.name);
+    return { key: `${f.id ?? 'x'}-${i}`, alpha2, name: alpha2 ? countryName(alpha2) : (f.properties?.name ?? 'Unknown'), d: path(f) ?? '' };
+  });
+  return shapesCache;
+}
+
+export interface MapPoint {
+  lat: number;
+  lon: number;
+  addr: string;
+  label: string;
+}
+
+interface Hover {
+  x: number;
+  y: number;
+  name: string;
+  alpha2: string | null;
+  stats: GeoCountry | undefined;
+  point?: MapPoint;
+}
+
+export function WorldMap({ geo, points, onSelect }: { geo: GeoSplit; points: readonly MapPoint[]; onSelect?(alpha2: string): void }) {
+  const shapes = useMemo(countryShapes, []);
+  const graticule = useMemo(() => path(geoGraticule10()) ?? '', []);
+  const [hover, setHover] = useState<Hover | null>(null);
+
+  const place = (e: MouseEvent, h: Omit<Hover, 'x' | 'y'>) => {
+    const box = (e.currentTarget as SVGElement).ownerSVGElement?.getBoundingClientRect() ?? (e.currentTarget as SVGElement).getBoundingClientRect();
+    setHover({ ...h, x: e.clientX - box.left, y: e.clientY - box.top });
+  };
+
+  return (
+    <div className="relative w-full" data-testid="world-map">
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} className="h-auto w-full" role="img" aria-label="Traffic by country">
+        <path d={path({ type: 'Sphere' }) ?? ''} fill="#06100b" stroke="#1c2e25" />
+        <path d={graticule} fill="none" stroke="#39ff8812" />
+        {shapes.map((s) => {
+          const stats = s.alpha2 ? geo.countries.get(s.alpha2) : undefined;
+          const threat = (stats?.threatFlows ?? 0) > 0;
+          const k = stats ? trafficIntensity(stats.bytes, geo.maxBytes) : 0;
+          const fill = threat ? `rgba(255,77,109,${0.35 + 0.55 * k})` : stats ? `rgba(57,255,136,${0.12 + 0.78 * k})` : '#0d1913';
+          return (
+            <path
+              key={s.key}
+              d={s.d}
+              fill={fill}
+              stroke={threat ? '#ff4d6d' : '#2a4a3a'}
+              strokeWidth={threat ? 1 : 0.5}
+              data-country={s.alpha2 ?? ''}
+              data-threat={threat ? 'true' : undefined}
+              className="cursor-pointer transition-[fill] hover:brightness-150"
+              onMouseMove={(e) => place(e, { name: s.name, alpha2: s.alpha2, stats })}
+              onMouseLeave={() => setHover(null)}
+              onClick={() => s.alpha2 && stats && onSelect?.(s.alpha2)}
+            />
+          );
+        })}
+        {points.map((p, i) => {
+          const xy = projection([p.lon, p.lat]);
+          if (!xy) return null;
+          return (
+            <g key={`${p.addr}-${i}`} data-testid="threat-point" onMouseMove={(e) => place(e, { name: p.addr, alpha2: null, stats: undefined, point: p })} onMouseLeave={() => setHover(null)}>
+              <circle cx={xy[0]} cy={xy[1]} r={9} fill="#ff4d6d22" />
+              <circle cx={xy[0]} cy={xy[1]} r={3.5} fill="#ff4d6d" stroke="#ffd0d8" strokeWidth={0.8} />
+            </g>
+          );
+        })}
+      </svg>
+      {hover ? (
+        <div
+          role="tooltip"
+          data-testid="map-tooltip"
+          className="pointer-events-none absolute z-20 min-w-44 rounded-md border border-edge bg-panel-2/95 px-3 py-2 text-[11px] shadow-xl"
+          style={{ left: Math.min(hover.x + 14, 9999), top: hover.y + 14 }}
+        >
+          {hover.point ? (
+            <>
+              <p className="font-semibold text-danger">{hover.point.addr}</p>
+              <p className="text-muted">{hover.point.label}</p>
+            </>
+          ) : (
+            <>
+              <p className="font-semibold text-text">
+                {hover.name} {hover.alpha2 ? <span className="text-muted">{hover.alpha2}</span> : null}
+              </p>
+              {hover.stats ? (
+                <dl className="mt-1 grid grid-cols-[auto_auto] gap-x-3 gap-y-0.5">
+                  <dt className="text-muted">addresses</dt>
+                  <dd className="text-right tabular-nums" data-testid="tooltip-addresses">{formatExact(hover.stats.addresses)}</dd>
+                  <dt className="text-muted">packets</dt>
+                  <dd className="text-right tabular-nums" data-testid="tooltip-packets">{formatExact(hover.stats.packets)}</dd>
+                  <dt className="text-muted">bytes</dt>
+                  <dd className="text-right tabular-nums">{formatBytes(hover.stats.bytes)}</dd>
+                  <dt className="text-muted">flows</dt>
+                  <dd className="text-right tabular-nums">{formatExact(hover.stats.flows)}</dd>
+                  {hover.stats.threatFlows > 0 ? (
+                    <>
+                      <dt className="text-danger">threat flows</dt>
+                      <dd className="text-right text-danger tabular-nums">{formatExact(hover.stats.threatFlows)}</dd>
+                    </>
+                  ) : null}
+                </dl>
+              ) : (
+                <p className="text-muted">no traffic in this range</p>
+              )}
+            </>
+          )}
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * Flows in a virtualised table: only the rows in view are in the DOM, so 10,000+ rows
+ * scroll smoothly. Addresses, ports and hosts are pivots into the filter; a row opens its
+ * details; reaching the end asks for the next page.
+ */
+import { useEffect, useRef } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { Address } from './Address.js';
+import { LevelBadge } from './ui.js';
+import { formatBytes, formatDuration, formatExact, formatTime } from '../lib/format.js';
+import { term } from '../lib/transforms.js';
+import type { Flow } from '../lib/api-types.js';
+
+const COLUMNS = 'grid-cols-[92px_110px_52px_minmax(180px,1.4fr)_minmax(180px,1.4fr)_72px_84px_76px_88px_minmax(140px,1fr)]';
+const ROW_PX = 30;
+
+function l7(f: Flow): string {
+  if (f.tlsSni) return `TLS ${f.tlsSni}`;
+  if (f.httpHost) return `${f.httpMethod ?? 'HTTP'} ${f.httpHost}`;
+  if (f.dnsQuery) return `DNS ${f.dnsQuery}`;
+  return '';
+}
+
+export function FlowTable({ flows, onPivot, onSelect, selectedId, onEndReached, footer }: { flows: readonly Flow[]; onPivot(term: string): void; onSelect(f: Flow): void; selectedId?: string | null; onEndReached?(): void; footer?: React.ReactNode }) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const v = useVirtualizer({ count: flows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_PX, overscan: 16 });
+  const items = v.getVirtualItems();
+  const lastIndex = items.length > 0 ? items[items.length - 1]!.index : -1;
+  useEffect(() => {
+    if (onEndReached && lastIndex >= flows.length - 40 && flows.length > 0) onEndReached();
+  }, [lastIndex, flows.length, onEndReached]);
+
+  const pivot = (field: string, value: string | number) => (e?: React.MouseEvent) => {
+    e?.stopPropagation();
+    onPivot(term(field, value));
+  };
+
+  return (
+    <div className="scrollbar-thin overflow-x-auto rounded-md border border-edge" data-testid="flow-table" data-rows={flows.length}>
+      <div className="min-w-[1080px]">
+        <div className={`grid ${COLUMNS} gap-2 border-b border-edge bg-panel-2 px-2 py-1.5 text-[10px] tracking-wider text-muted uppercase`} role="row">
+          <span>time</span>
+          <span>host</span>
+          <span>proto</span>
+          <span>source</span>
+          <span>destination</span>
+          <span className="text-right">packets</span>
+          <span className="text-right">bytes</span>
+          <span className="text-right">duration</span>
+          <span>level</span>
+          <span>application</span>
+        </div>
+        <div ref={scroller} className="scrollbar-thin h-[60vh] min-h-72 overflow-y-auto" role="rowgroup" data-testid="flow-scroller">
+          <div style={{ height: v.getTotalSize(), position: 'relative' }}>
+            {items.map((it) => {
+              const f = flows[it.index]!;
+              return (
+                <div
+                  key={f.flowId}
+                  role="row"
+                  data-testid="flow-row"
+                  data-flow-id={f.flowId}
+                  aria-selected={selectedId === f.flowId}
+                  onClick={() => onSelect(f)}
+                  className={`absolute top-0 left-0 grid w-full ${COLUMNS} cursor-pointer items-center gap-2 border-b border-edge/40 px-2 text-[12px] hover:bg-neon/5 ${selectedId === f.flowId ? 'bg-neon/10' : it.index % 2 ? 'bg-white/[0.015]' : ''} ${f.level === 'malicious' ? 'shadow-[inset_2px_0_0_#ff4d6d]' : f.level === 'suspicious' ? 'shadow-[inset_2px_0_0_#ffc640]' : ''}`}
+                  style={{ height: ROW_PX, transform: `translateY(${it.start}px)` }}
+                >
+                  <span className="text-muted tabular-nums" title={f.firstSeen}>
+                    {formatTime(f.firstSeen)}
+                  </span>
+                  <button type="button" className="truncate text-left hover:text-neon hover:underline" onClick={pivot('host', f.agentId)} title={`Filter by host:${f.agentId}`}>
+                    {f.hostname ?? f.agentId}
+                  </button>
+                  <button type="button" className="text-left uppercase hover:text-neon hover:underline" onClick={pivot('proto', f.proto)}>
+                    {f.proto}
+                  </button>
+                  <span className="flex min-w-0 items-center">
+                    <Address addr={f.src} onPivot={(a) => onPivot(term('ip', a))} />
+                    {f.proto !== 'icmp' && f.proto !== 'icmpv6' ? (
+                      <button type="button" className="shrink-0 text-muted hover:text-neon hover:underline" onClick={pivot('sport', f.sport)}>
+                        :{f.sport}
+                      </button>
+                    ) : null}
+                  </span>
+                  <span className="flex min-w-0 items-center">
+                    <Address addr={f.dst} onPivot={(a) => onPivot(term('ip', a))} />
+                    {f.proto !== 'icmp' && f.proto !== 'icmpv6' ? (
+                      <button type="button" className="shrink-0 text-muted hover:text-neon hover:underline" onClick={pivot('dport', f.dport)}>
+                        :{f.dport}
+                      </button>
+                    ) : null}
+                  </span>
+                  <span className="text-right tabular-nums">{formatExact(f.packets)}</span>
+                  <span className="text-right tabular-nums" title={`${formatExact(f.bytes)} bytes`}>
+                    {formatBytes(f.bytes)}
+                  </span>
+                  <span className="text-right text-muted tabular-nums">{formatDuration(f.durationMs)}</span>
+                  <span>
+                    <LevelBadge level={f.level} />
+                  </span>
+                  <span className="truncate text-muted" title={l7(f)}>
+                    {f.threat ? <span className="mr-1 text-danger">⚑ {f.threat}</span> : null}
+                    {l7(f)}
+                  </span>
+                </div>
+              );
+            })}
+          </div>
+        </div>
+        {footer}
+      </div>
+    </div>
+  );
+}
