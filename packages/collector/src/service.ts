@@ -143,6 +143,11 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
       .then((agents) => live.publishAgents(agents))
       .catch((err) => log.warn({ err }, 'agent list for the live view failed'));
   };
+  // Heartbeats publish the list; this catches what no heartbeat announces: an agent falling
+  // silent turns stale, and the live view must show it.
+  const agentsTimer = setInterval(() => {
+    if (live.size > 0) publishAgents();
+  }, 5_000).unref();
 
   const flowIngest = new FlowIngest({
     js,
@@ -295,6 +300,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, log: Log
       await Promise.allSettled([flowPump.stop(), telemetryPump.stop()]);
       clearInterval(retentionTimer);
       clearInterval(lagTimer);
+      clearInterval(agentsTimer);
       live.stop();
       await refresher.stop();
       await app.close();
