@@ -2,7 +2,8 @@
 # Installs whatever NTA needs that this machine lacks, then installs and builds the
 # workspace. Idempotent and quick when everything is present.
 #   scripts/setup.sh            what `npm start` needs (runtime)
-#   scripts/setup.sh --test     plus what the tests and benchmarks need (tcpdump, tshark)
+#   scripts/setup.sh --test     plus what the tests and benchmarks need (tcpdump, tshark, Chromium,
+#                               TimescaleDB, the deployment validators)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -12,7 +13,7 @@ want_test_tools=0
 
 step "checking system packages"
 pkgs=(libpcap-dev python3 make g++ iproute2 golang-go golang-github-nats-io-nats-server-dev)
-(( want_test_tools )) && pkgs+=(tcpdump tshark)
+(( want_test_tools )) && pkgs+=(tcpdump tshark chromium)
 ensure_apt_packages "${pkgs[@]}"
 
 step "checking nats-server"
@@ -27,6 +28,8 @@ if (( want_test_tools )); then
   step "checking TimescaleDB (Debian 13 tree for the test suite)"
   ensure_timescaledb
   info "TimescaleDB: $(timescaledb_root)"
+  step "checking the deployment validators (docker-compose, helm, shellcheck)"
+  bash scripts/deploy-tools.sh
 fi
 
 step "checking pnpm"
