@@ -13,7 +13,7 @@ want_test_tools=0
 
 step "checking system packages"
 pkgs=(libpcap-dev python3 make g++ iproute2 golang-go golang-github-nats-io-nats-server-dev)
-(( want_test_tools )) && pkgs+=(tcpdump tshark chromium)
+(( want_test_tools )) && pkgs+=(tcpdump tshark chromium iputils-ping)
 ensure_apt_packages "${pkgs[@]}"
 
 step "checking nats-server"

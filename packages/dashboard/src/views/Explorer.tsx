@@ -101,7 +101,7 @@ export function Explorer() {
         <Panel
           title="Flows"
           subtitle={
-            <span data-testid="flow-count" data-count={rows.length}>
+            <span data-testid="flow-count" data-count={rows.length} data-live-received={live.flowsReceived} data-live-dropped={live.flowsDropped}>
               {formatExact(rows.length)} flow{rows.length === 1 ? '' : 's'}
               {pages.done ? '' : pages.loading ? ' · loading more…' : ' · scroll for more'}
               {isLive ? ` · live: ${formatExact(live.flowsReceived)} received${live.flowsDropped ? `, ${formatExact(live.flowsDropped)} skipped by the server to keep up` : ''}` : ''}
