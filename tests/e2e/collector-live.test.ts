@@ -407,6 +407,14 @@ describe.each(FLAVORS)('collector live stream, alerts and agents on %s', (flavor
     expect(Date.parse(acked.body.acknowledgedAt!)).toBeGreaterThanOrEqual(before - 1_000);
     expect(ids(await list('acknowledged=true'))).toEqual([scanId]);
     expect(ids(await list('acknowledged=false'))).not.toContain(scanId);
+    // The per-level counts follow the same filters as the list (the console's "open alerts").
+    const counts = async (params: string) => (await c.get<{ counts: Record<string, number> }>(`/api/v1/alerts?host=live-ids&limit=1&${params}`)).body.counts;
+    expect(await counts('acknowledged=true')).toMatchObject({ suspicious: 1, malicious: 0 });
+    const openCounts = await counts('acknowledged=false');
+    const all = await counts('');
+    expect(openCounts.suspicious).toBe(all.suspicious! - 1);
+    expect(openCounts.malicious).toBe(all.malicious);
+    expect((await counts('kind=syn_flood')).suspicious).toBe(0);
     const update = await client.next('alerts', (m) => m.alerts.some((x) => x.id === scanId), liveFrom);
     expect(update.alerts.find((x) => x.id === scanId)?.acknowledgedAt).toBe(acked.body.acknowledgedAt);
 

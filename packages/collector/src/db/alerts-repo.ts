@@ -135,11 +135,14 @@ export async function acknowledgeAlert(pool: Pool, id: number, by: string | null
 }
 
 /** Counts by level in [from, to), for the threat overview. */
-export async function alertCountsByLevel(pool: Pool, fromMs: number, toMs: number, agentIds?: string[]): Promise<Record<string, number>> {
+/** Alerts per level in the range, for the same host, kind and acknowledgement filters as the list. */
+export async function alertCountsByLevel(pool: Pool, fromMs: number, toMs: number, agentIds?: string[], filters: { kind?: string; acknowledged?: boolean } = {}): Promise<Record<string, number>> {
   const params: unknown[] = [new Date(fromMs).toISOString(), new Date(toMs).toISOString()];
-  const agentFilter = agentIds ? ` AND agent_id = ANY($${params.push(agentIds)})` : '';
+  let where = agentIds ? ` AND agent_id = ANY($${params.push(agentIds)})` : '';
+  if (filters.kind !== undefined) where += ` AND kind = $${params.push(filters.kind)}`;
+  if (filters.acknowledged !== undefined) where += filters.acknowledged ? ' AND acknowledged_at IS NOT NULL' : ' AND acknowledged_at IS NULL';
   const r = await pool.query<{ level: number; n: string }>(
-    `SELECT level, count(*) AS n FROM alerts WHERE last_seen >= $1 AND first_seen < $2${agentFilter} GROUP BY level`,
+    `SELECT level, count(*) AS n FROM alerts WHERE last_seen >= $1 AND first_seen < $2${where} GROUP BY level`,
     params,
   );
   const out: Record<string, number> = { suspicious: 0, malicious: 0 };

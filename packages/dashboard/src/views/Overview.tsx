@@ -39,7 +39,9 @@ export function Overview({ fixedHost }: { fixedHost?: string }) {
   const protocols = useApi(`protocols ${key}`, (s) => api.protocols(params, s), refresh);
   const srcTalkers = useApi(`src ${key} ${mixMetric}`, (s) => api.topTalkers({ ...params, by: 'src', metric: mixMetric, limit: 10 }, s), refresh);
   const dstTalkers = useApi(`dst ${key} ${mixMetric}`, (s) => api.topTalkers({ ...params, by: 'dst', metric: mixMetric, limit: 10 }, s), refresh);
-  const alerts = useApi(`alerts ${key}`, (s) => api.alerts({ ...params, acknowledged: 'false', limit: 1 }, s), refresh ?? 30_000);
+  // Live, "open alerts" means the last day's, not the last five minutes'.
+  const alertParams = isLive ? { ...params, from: '-24h' } : params;
+  const alerts = useApi(`alerts ${JSON.stringify(alertParams)}`, (s) => api.alerts({ ...alertParams, acknowledged: 'false', limit: 1 }, s), refresh ?? 30_000);
 
   // The live window ends at the newest second received, so the right edge is not a row of zeros
   // for seconds whose reports have not arrived yet.
@@ -80,7 +82,7 @@ export function Overview({ fixedHost }: { fixedHost?: string }) {
         )}
         <StatTile label="agents online" value={`${health.online} / ${health.online + health.stale}`} tone={health.stale > 0 ? 'amber' : 'neon'} testId="kpi-agents" />
         <StatTile label="capture drops" value={health.withDrops > 0 ? `${health.withDrops} host${health.withDrops > 1 ? 's' : ''}` : 'none'} tone={health.withDrops > 0 ? 'amber' : 'neon'} />
-        <StatTile label="open alerts" value={alerts.data ? formatExact(Object.values(alerts.data.counts).reduce((a, b) => a + b, 0)) : '…'} tone={alerts.data && (alerts.data.counts.malicious ?? 0) > 0 ? 'danger' : 'neon'} testId="kpi-alerts" />
+        <StatTile label={isLive ? 'open alerts · 24 h' : 'open alerts'} value={alerts.data ? formatExact(Object.values(alerts.data.counts).reduce((a, b) => a + b, 0)) : '…'} tone={alerts.data && (alerts.data.counts.malicious ?? 0) > 0 ? 'danger' : 'neon'} testId="kpi-alerts" />
       </div>
 
       <Panel

@@ -13,7 +13,7 @@ export const alertAndAgentRoutes = (deps: ApiDeps): FastifyPluginAsyncZod =>
       {
         schema: {
           summary: 'Alerts whose activity overlaps the range',
-          description: 'Newest activity first, with counts per level. `level` takes a level, a list, or `>=suspicious`.',
+          description: 'Newest activity first, with counts per level (of the alerts matching every filter but `level` and `limit`). `level` takes a level, a list, or `>=suspicious`.',
           tags: ['alerts'],
           querystring: AlertsQuery,
           response: { 200: AlertsResponse, 400: ErrorResponse },
@@ -34,7 +34,10 @@ export const alertAndAgentRoutes = (deps: ApiDeps): FastifyPluginAsyncZod =>
           acknowledged: req.query.acknowledged === undefined ? undefined : req.query.acknowledged === 'true',
           limit: req.query.limit,
         });
-        const counts = await alertCountsByLevel(deps.pool, r.fromMs, r.toMs, agentIds);
+        const counts = await alertCountsByLevel(deps.pool, r.fromMs, r.toMs, agentIds, {
+          kind: req.query.kind,
+          acknowledged: req.query.acknowledged === undefined ? undefined : req.query.acknowledged === 'true',
+        });
         return { range: { from: new Date(r.fromMs).toISOString(), to: new Date(r.toMs).toISOString(), hosts: r.hosts }, counts, alerts };
       },
     );
