@@ -9,10 +9,12 @@ import { Address } from './Address.js';
 import { LevelBadge } from './ui.js';
 import { formatBytes, formatDuration, formatExact, formatTime } from '../lib/format.js';
 import { term } from '../lib/transforms.js';
+import { useMediaQuery } from '../lib/use-media-query.js';
 import type { Flow } from '../lib/api-types.js';
 
 const COLUMNS = 'grid-cols-[92px_110px_52px_minmax(180px,1.4fr)_minmax(180px,1.4fr)_72px_84px_76px_88px_minmax(140px,1fr)]';
 const ROW_PX = 30;
+const CARD_PX = 62;
 
 function l7(f: Flow): string {
   if (f.tlsSni) return `TLS ${f.tlsSni}`;
@@ -23,7 +25,11 @@ function l7(f: Flow): string {
 
 export function FlowTable({ flows, onPivot, onSelect, selectedId, onEndReached, footer }: { flows: readonly Flow[]; onPivot(term: string): void; onSelect(f: Flow): void; selectedId?: string | null; onEndReached?(): void; footer?: React.ReactNode }) {
   const scroller = useRef<HTMLDivElement>(null);
-  const v = useVirtualizer({ count: flows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_PX, overscan: 16 });
+  // On a phone a row is a two-line card: the table's ten columns would need sideways scrolling.
+  const compact = useMediaQuery('(max-width: 639px)');
+  const rowPx = compact ? CARD_PX : ROW_PX;
+  const v = useVirtualizer({ count: flows.length, getScrollElement: () => scroller.current, estimateSize: () => rowPx, overscan: 16 });
+  useEffect(() => v.measure(), [rowPx, v]);
   const items = v.getVirtualItems();
   const lastIndex = items.length > 0 ? items[items.length - 1]!.index : -1;
   useEffect(() => {
@@ -34,6 +40,48 @@ export function FlowTable({ flows, onPivot, onSelect, selectedId, onEndReached, 
     e?.stopPropagation();
     onPivot(term(field, value));
   };
+
+  if (compact) {
+    return (
+      <div className="rounded-md border border-edge" data-testid="flow-table" data-rows={flows.length}>
+        <div ref={scroller} className="scrollbar-thin h-[60vh] min-h-72 overflow-y-auto" role="list" data-testid="flow-scroller">
+          <div style={{ height: v.getTotalSize(), position: 'relative' }}>
+            {items.map((it) => {
+              const f = flows[it.index]!;
+              const icmp = f.proto === 'icmp' || f.proto === 'icmpv6';
+              return (
+                <div
+                  key={f.flowId}
+                  role="listitem"
+                  data-testid="flow-row"
+                  data-flow-id={f.flowId}
+                  onClick={() => onSelect(f)}
+                  className={`absolute top-0 left-0 flex w-full cursor-pointer flex-col justify-center gap-0.5 border-b border-edge/40 px-2 text-[12px] ${selectedId === f.flowId ? 'bg-neon/10' : ''} ${f.level === 'malicious' ? 'shadow-[inset_2px_0_0_#ff4d6d]' : f.level === 'suspicious' ? 'shadow-[inset_2px_0_0_#ffc640]' : ''}`}
+                  style={{ height: CARD_PX, transform: `translateY(${it.start}px)` }}
+                >
+                  <div className="flex items-center gap-2 text-[11px] text-muted">
+                    <span className="tabular-nums">{formatTime(f.firstSeen)}</span>
+                    <span className="text-text uppercase">{f.proto}</span>
+                    <span className="truncate">{f.hostname ?? f.agentId}</span>
+                    <span className="ml-auto shrink-0 text-text tabular-nums">{formatBytes(f.bytes)}</span>
+                    {f.level !== 'normal' ? <LevelBadge level={f.level} /> : null}
+                  </div>
+                  <div className="flex min-w-0 items-center gap-1">
+                    <Address addr={f.src} onPivot={(a) => onPivot(term('ip', a))} className="min-w-0" />
+                    {icmp ? null : <span className="shrink-0 text-muted">:{f.sport}</span>}
+                    <span className="shrink-0 text-muted">→</span>
+                    <Address addr={f.dst} onPivot={(a) => onPivot(term('ip', a))} className="min-w-0" />
+                    {icmp ? null : <span className="shrink-0 text-muted">:{f.dport}</span>}
+                  </div>
+                </div>
+              );
+            })}
+          </div>
+        </div>
+        {footer}
+      </div>
+    );
+  }
 
   return (
     <div className="scrollbar-thin overflow-x-auto rounded-md border border-edge" data-testid="flow-table" data-rows={flows.length}>
