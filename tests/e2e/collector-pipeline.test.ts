@@ -214,6 +214,16 @@ describe.each(FLAVORS)('collector pipeline on %s', (flavor) => {
     expect(fine.body.points.reduce((s, p) => s + p.flows, 0)).toBe(total);
     const packets = [...truth.protocols.values()].reduce((s, p) => s + p.packets, 0);
     expect(fine.body.points.reduce((s, p) => s + p.packets, 0)).toBe(packets);
+    // Flows per score level: every flow in exactly one level, and the same split the flows API filters by.
+    const levels = await c.get<{ levels: { level: string; flows: number; packets: number }[] }>(`/api/v1/stats/levels?${range}`);
+    expect(levels.status).toBe(200);
+    expect(levels.body.levels.map((l) => l.level)).toEqual(['normal', 'suspicious', 'malicious']);
+    expect(levels.body.levels.reduce((s, l) => s + l.flows, 0)).toBe(total);
+    expect(levels.body.levels.reduce((s, l) => s + l.packets, 0)).toBe(packets);
+    for (const l of levels.body.levels) {
+      const listed = await c.get<{ flows: unknown[] }>(`/api/v1/flows?${range}&limit=10000&q=level:${l.level}`);
+      expect(listed.body.flows.length, l.level).toBe(l.flows);
+    }
     const geo = await c.get<{ countries: { country: string | null; flows: number; addresses: number }[] }>(`/api/v1/stats/geo?${range}`);
     const us = geo.body.countries.find((x) => x.country === 'US');
     expect(us?.flows).toBeGreaterThan(0);
@@ -221,7 +231,7 @@ describe.each(FLAVORS)('collector pipeline on %s', (flavor) => {
     expect(priv?.addresses).toBe(5);
     const spec = await c.get<{ openapi: string; paths: Record<string, unknown> }>('/api/v1/openapi.json');
     expect(spec.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/api/v1/flows', '/api/v1/stats/top-talkers', '/api/v1/alerts', '/api/v1/agents']));
+    expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/api/v1/flows', '/api/v1/stats/top-talkers', '/api/v1/stats/levels', '/api/v1/alerts', '/api/v1/agents']));
     const docs = await fetch(`${c.baseUrl}/api/v1/docs/`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toMatch(/swagger/i);

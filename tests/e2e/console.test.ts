@@ -171,6 +171,12 @@ describe('console in Chromium', () => {
       const shown = await page.getByTestId(`top-${by}`).getByTestId('talker').evaluateAll((els) => els.map((e) => ({ addr: e.getAttribute('data-addr'), bytes: Number(e.getAttribute('data-bytes')), packets: Number(e.getAttribute('data-packets')) })));
       expect(shown).toEqual(talkers.map((t) => ({ addr: t.addr, bytes: t.bytes, packets: t.packets })));
     }
+    // The rate chart draws the API's timeline for the range, every bucket of it.
+    const tl = (await c.get<{ stepMs: number; points: Counts[] }>(`/api/v1/stats/timeline?${rangeApi}`)).body;
+    const chart = page.getByTestId('rate-chart');
+    expect(Number(await chart.getAttribute('data-packets'))).toBe(tl.points.reduce((s, p) => s + p.packets, 0));
+    expect(Number(await chart.getAttribute('data-bytes'))).toBe(tl.points.reduce((s, p) => s + p.bytes, 0));
+    expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThanOrEqual(tl.points.length);
     // The listed server carries a red mark wherever it appears.
     const listedTalker = page.getByTestId('top-dst').locator(`[data-addr="${LISTED}"]`);
     if ((await listedTalker.count()) > 0) expect(await listedTalker.getByTestId('bad-mark').count()).toBe(1);
@@ -210,8 +216,14 @@ describe('console in Chromium', () => {
     await settled(page, 'view-threats');
     const api = (await c.get<{ counts: Record<string, number>; alerts: { id: number; kind: string; subject: string; summary: string }[] }>(`/api/v1/alerts?${rangeApi}&acknowledged=false&limit=300`)).body;
     const all = (await c.get<{ counts: Record<string, number> }>(`/api/v1/alerts?${rangeApi}&limit=1`)).body;
+    const levels = (await c.get<{ levels: { level: string; flows: number }[] }>(`/api/v1/stats/levels?${rangeApi}`)).body.levels;
+    // The listed server's flows are malicious; every flow is in one level.
+    expect(levels.find((l) => l.level === 'malicious')!.flows).toBeGreaterThan(0);
+    expect(levels.reduce((s, l) => s + l.flows, 0)).toBe([...truth.protocols.values()].reduce((s, p) => s + p.flows, 0));
     for (const level of ['normal', 'suspicious', 'malicious']) {
-      expect(Number(await page.getByTestId(`level-count-${level}`).getAttribute('data-count')), level).toBe(all.counts[level] ?? 0);
+      const tile = page.getByTestId(`level-${level}`);
+      expect(Number(await tile.getAttribute('data-alerts')), level).toBe(all.counts[level] ?? 0);
+      expect(Number(await tile.getAttribute('data-flows')), level).toBe(levels.find((l) => l.level === level)!.flows);
     }
     const intel = api.alerts.find((a) => a.kind === 'threat_intel' && a.subject === LISTED);
     expect(intel, 'a threat_intel alert for the listed address').toBeDefined();
@@ -314,6 +326,13 @@ describe('console in Chromium', () => {
     await page.locator(`[data-agent-id="${AGENT}"] a`).first().click();
     await page.getByTestId('view-host').waitFor();
     expect(await page.getByTestId('host-title').innerText()).toBe(agents.find((a) => a.agentId === AGENT)!.hostname);
+    // Back to the fleet, by the page's own link and by the navigation.
+    await page.getByRole('link', { name: '← fleet' }).click();
+    await page.getByTestId('view-agents').waitFor();
+    await page.locator(`[data-agent-id="${AGENT}"] a`).first().click();
+    await page.getByTestId('view-host').waitFor();
+    await page.getByTestId('nav-agents').click();
+    await page.getByTestId('view-agents').waitFor();
     expect(errors).toEqual([]);
     await page.close();
   });

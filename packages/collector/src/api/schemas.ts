@@ -123,6 +123,7 @@ export const TopTalkersResponse = z.object({
   talkers: z.array(z.object({ addr: z.string().optional(), src: z.string().optional(), dst: z.string().optional(), ...Counts })),
 });
 export const ProtocolsResponse = z.object({ range: Range, protocols: z.array(z.object({ proto: z.string(), ...Counts })) });
+export const LevelsResponse = z.object({ range: Range, levels: z.array(z.object({ level: Level, ...Counts })) });
 export const TimelineResponse = z.object({ range: Range, stepMs: z.number(), points: z.array(z.object({ t: z.string(), ...Counts })) });
 export const GeoResponse = z.object({
   range: Range,

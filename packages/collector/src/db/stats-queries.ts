@@ -202,3 +202,35 @@ export async function timeline(pool: Pool, range: StatsRange, stepMs: number, wi
   const r = await pool.query(sql, a.params);
   return r.rows.map((row) => ({ t: (row.t as Date).toISOString(), flows: toNumber(row.flows), packets: toNumber(row.packets), bytes: toNumber(row.bytes) }));
 }
+
+export interface LevelStat {
+  level: 'normal' | 'suspicious' | 'malicious';
+  flows: number;
+  packets: number;
+  bytes: number;
+}
+
+const LEVELS = ['normal', 'suspicious', 'malicious'] as const;
+
+/**
+ * Flows per score level in the range, straight from the flows table (the rollups do not keep
+ * levels): cheap for the hours a console shows, a scan of the range's partitions for weeks.
+ */
+export async function levelStats(pool: Pool, range: StatsRange): Promise<LevelStat[]> {
+  const params: unknown[] = [new Date(range.fromMs).toISOString(), new Date(range.toMs).toISOString()];
+  const agents = range.agentIds ? ` AND agent_id = ANY($${params.push(range.agentIds)})` : '';
+  const r = await pool.query<{ level: number; flows: string; packets: string; bytes: string }>(
+    `SELECT level, count(*) AS flows, sum(packets) AS packets, sum(bytes) AS bytes FROM flows
+      WHERE first_seen >= $1 AND first_seen < $2${agents} GROUP BY level`,
+    params,
+  );
+  const out = LEVELS.map((level) => ({ level, flows: 0, packets: 0, bytes: 0 }));
+  for (const row of r.rows) {
+    const slot = out[row.level];
+    if (!slot) continue;
+    slot.flows = toNumber(row.flows);
+    slot.packets = toNumber(row.packets);
+    slot.bytes = toNumber(row.bytes);
+  }
+  return out;
+}

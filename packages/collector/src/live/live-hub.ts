@@ -50,6 +50,8 @@ export interface LiveHubOptions {
   onCoalesced(n: number): void;
 }
 
+const MAX_PENDING_SECONDS = 300;
+
 const emptyPending = (): Pending => ({ seconds: new Map(), flows: [], flowsDropped: 0, alerts: [], agents: undefined });
 
 export class LiveHub {
@@ -76,6 +78,8 @@ export class LiveHub {
     const client: Client = { socket, filter, pending: emptyPending() };
     this.clients.add(client);
     if (this.agents) client.pending.agents = this.agents;
+    // A new client's charts start with the last minutes, not with an empty window.
+    for (const s of this.stats.retained()) client.pending.seconds.set(s.t, s);
     return client;
   }
 
@@ -143,11 +147,11 @@ export class LiveHub {
     for (const c of this.clients) {
       const p = c.pending;
       for (const s of seconds) p.seconds.set(s.t, s);
-      // Keep the latest minute of stats for a client that cannot keep up.
-      if (p.seconds.size > 60) {
+      // Keep the latest five minutes of stats (a live chart's window) for a client that cannot keep up.
+      if (p.seconds.size > MAX_PENDING_SECONDS) {
         const keys = [...p.seconds.keys()].sort((a, b) => a - b);
-        for (const k of keys.slice(0, keys.length - 60)) p.seconds.delete(k);
-        this.opts.onCoalesced(keys.length - 60);
+        for (const k of keys.slice(0, keys.length - MAX_PENDING_SECONDS)) p.seconds.delete(k);
+        this.opts.onCoalesced(keys.length - MAX_PENDING_SECONDS);
       }
       if (c.socket.bufferedAmount > this.opts.maxBufferedBytes) continue;
       this.flush(c);

@@ -91,17 +91,23 @@ export class SecondStats {
 
   /** The seconds that changed since the last call, oldest first. */
   takeChanged(): SecondSnapshot[] {
-    const out: SecondSnapshot[] = [];
-    for (const t of [...this.changed].sort((a, b) => a - b)) {
-      const s = this.seconds.get(t);
-      if (!s) continue;
-      const topTalkers = [...s.talkers]
-        .map(([addr, pb]) => ({ addr, ...pb }))
-        .sort((a, b) => b.bytes - a.bytes)
-        .slice(0, 10);
-      out.push({ t, fleet: { ...structuredClone(s.fleet), topTalkers }, hosts: Object.fromEntries([...s.hosts].map(([k, v]) => [k, structuredClone(v)])) });
-    }
+    const out = [...this.changed].sort((a, b) => a - b).flatMap((t) => this.snapshot(t));
     this.changed.clear();
     return out;
+  }
+
+  /** Every second still held, oldest first: what a client that just connected has missed. */
+  retained(): SecondSnapshot[] {
+    return [...this.seconds.keys()].sort((a, b) => a - b).flatMap((t) => this.snapshot(t));
+  }
+
+  private snapshot(t: number): SecondSnapshot[] {
+    const s = this.seconds.get(t);
+    if (!s) return [];
+    const topTalkers = [...s.talkers]
+      .map(([addr, pb]) => ({ addr, ...pb }))
+      .sort((a, b) => b.bytes - a.bytes)
+      .slice(0, 10);
+    return [{ t, fleet: { ...structuredClone(s.fleet), topTalkers }, hosts: Object.fromEntries([...s.hosts].map(([k, v]) => [k, structuredClone(v)])) }];
   }
 }

@@ -17,7 +17,7 @@ export function RateChart({ points, metric, height = 220 }: { points: readonly R
   const key = KEY[metric];
   const color = COLOR[metric];
   return (
-    <div style={{ height }} data-testid="rate-chart" data-points={points.length}>
+    <div style={{ height }} data-testid="rate-chart" data-points={points.length} data-packets={points.reduce((s, p) => s + p.packets, 0)} data-bytes={points.reduce((s, p) => s + p.bytes, 0)}>
       <ResponsiveContainer width="100%" height="100%">
         <AreaChart data={points as RatePoint[]} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
           <defs>

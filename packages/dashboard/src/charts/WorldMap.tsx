@@ -3,7 +3,7 @@
  * 1:110m) with d3-geo: no tile server. Fill follows bytes on a log scale; a country with
  * threat-listed traffic is red; red points mark known-bad endpoints with coordinates.
  */
-import { useMemo, useState, type MouseEvent } from 'react';
+import { useMemo, useState, type CSSProperties, type MouseEvent } from 'react';
 import { geoEqualEarth, geoPath, geoGraticule10 } from 'd3-geo';
 import { feature } from 'topojson-client';
 import type { Feature, FeatureCollection, Geometry } from 'geojson';
@@ -55,10 +55,19 @@ export interface MapPoint {
 interface Hover {
   x: number;
   y: number;
+  width?: number;
+  height?: number;
   name: string;
   alpha2: string | null;
   stats: GeoCountry | undefined;
   point?: MapPoint;
+}
+
+/** Beside the pointer, flipped to the other side in the right or bottom half so it stays on screen. */
+function hoverStyle(h: { x: number; y: number; width?: number; height?: number }): CSSProperties {
+  const flipX = h.width !== undefined && h.x > h.width / 2;
+  const flipY = h.height !== undefined && h.y > h.height / 2;
+  return { left: h.x + (flipX ? -14 : 14), top: h.y + (flipY ? -14 : 14), transform: `translate(${flipX ? '-100%' : '0'}, ${flipY ? '-100%' : '0'})` };
 }
 
 export function WorldMap({ geo, points, onSelect }: { geo: GeoSplit; points: readonly MapPoint[]; onSelect?(alpha2: string): void }) {
@@ -68,25 +77,25 @@ export function WorldMap({ geo, points, onSelect }: { geo: GeoSplit; points: rea
 
   const place = (e: MouseEvent, h: Omit<Hover, 'x' | 'y'>) => {
     const box = (e.currentTarget as SVGElement).ownerSVGElement?.getBoundingClientRect() ?? (e.currentTarget as SVGElement).getBoundingClientRect();
-    setHover({ ...h, x: e.clientX - box.left, y: e.clientY - box.top });
+    setHover({ ...h, x: e.clientX - box.left, y: e.clientY - box.top, width: box.width, height: box.height });
   };
 
   return (
     <div className="relative w-full" data-testid="world-map">
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} className="h-auto w-full" role="img" aria-label="Traffic by country">
-        <path d={path({ type: 'Sphere' }) ?? ''} fill="#06100b" stroke="#1c2e25" />
+        <path d={path({ type: 'Sphere' }) ?? ''} fill="#050a08" stroke="#2b4538" />
         <path d={graticule} fill="none" stroke="#39ff8812" />
         {shapes.map((s) => {
           const stats = s.alpha2 ? geo.countries.get(s.alpha2) : undefined;
           const threat = (stats?.threatFlows ?? 0) > 0;
           const k = stats ? trafficIntensity(stats.bytes, geo.maxBytes) : 0;
-          const fill = threat ? `rgba(255,77,109,${0.35 + 0.55 * k})` : stats ? `rgba(57,255,136,${0.12 + 0.78 * k})` : '#0d1913';
+          const fill = threat ? `rgba(255,77,109,${0.35 + 0.55 * k})` : stats ? `rgba(57,255,136,${0.12 + 0.78 * k})` : '#1a2c23';
           return (
             <path
               key={s.key}
               d={s.d}
               fill={fill}
-              stroke={threat ? '#ff4d6d' : '#2a4a3a'}
+              stroke={threat ? '#ff4d6d' : '#4d7463'}
               strokeWidth={threat ? 1 : 0.5}
               data-country={s.alpha2 ?? ''}
               data-threat={threat ? 'true' : undefined}
@@ -113,7 +122,7 @@ export function WorldMap({ geo, points, onSelect }: { geo: GeoSplit; points: rea
           role="tooltip"
           data-testid="map-tooltip"
           className="pointer-events-none absolute z-20 min-w-44 rounded-md border border-edge bg-panel-2/95 px-3 py-2 text-[11px] shadow-xl"
-          style={{ left: Math.min(hover.x + 14, 9999), top: hover.y + 14 }}
+          style={hoverStyle(hover)}
         >
           {hover.point ? (
             <>

@@ -36,6 +36,12 @@ export function FlowTable({ flows, onPivot, onSelect, selectedId, onEndReached, 
     if (onEndReached && lastIndex >= flows.length - 40 && flows.length > 0) onEndReached();
   }, [lastIndex, flows.length, onEndReached]);
 
+  const openOnKey = (e: React.KeyboardEvent, f: Flow) => {
+    if (e.target !== e.currentTarget || (e.key !== 'Enter' && e.key !== ' ')) return;
+    e.preventDefault();
+    onSelect(f);
+  };
+
   const pivot = (field: string, value: string | number) => (e?: React.MouseEvent) => {
     e?.stopPropagation();
     onPivot(term(field, value));
@@ -44,7 +50,7 @@ export function FlowTable({ flows, onPivot, onSelect, selectedId, onEndReached, 
   if (compact) {
     return (
       <div className="rounded-md border border-edge" data-testid="flow-table" data-rows={flows.length}>
-        <div ref={scroller} className="scrollbar-thin h-[60vh] min-h-72 overflow-y-auto" role="list" data-testid="flow-scroller">
+        <div ref={scroller} className="scrollbar-thin h-[60vh] min-h-72 overflow-y-auto" role="list" aria-label="Flows" data-testid="flow-scroller">
           <div style={{ height: v.getTotalSize(), position: 'relative' }}>
             {items.map((it) => {
               const f = flows[it.index]!;
@@ -55,7 +61,10 @@ export function FlowTable({ flows, onPivot, onSelect, selectedId, onEndReached, 
                   role="listitem"
                   data-testid="flow-row"
                   data-flow-id={f.flowId}
+                  tabIndex={0}
+                  aria-label={`${f.proto} flow ${f.src} port ${f.sport} to ${f.dst} port ${f.dport}; Enter for details`}
                   onClick={() => onSelect(f)}
+                  onKeyDown={(e) => openOnKey(e, f)}
                   className={`absolute top-0 left-0 flex w-full cursor-pointer flex-col justify-center gap-0.5 border-b border-edge/40 px-2 text-[12px] ${selectedId === f.flowId ? 'bg-neon/10' : ''} ${f.level === 'malicious' ? 'shadow-[inset_2px_0_0_#ff4d6d]' : f.level === 'suspicious' ? 'shadow-[inset_2px_0_0_#ffc640]' : ''}`}
                   style={{ height: CARD_PX, transform: `translateY(${it.start}px)` }}
                 >
@@ -86,7 +95,7 @@ export function FlowTable({ flows, onPivot, onSelect, selectedId, onEndReached, 
   return (
     <div className="scrollbar-thin overflow-x-auto rounded-md border border-edge" data-testid="flow-table" data-rows={flows.length}>
       <div className="min-w-[1080px]">
-        <div className={`grid ${COLUMNS} gap-2 border-b border-edge bg-panel-2 px-2 py-1.5 text-[10px] tracking-wider text-muted uppercase`} role="row">
+        <div className={`grid ${COLUMNS} gap-2 border-b border-edge bg-panel-2 px-2 py-1.5 text-[10px] tracking-wider text-muted uppercase`} aria-hidden="true">
           <span>time</span>
           <span>host</span>
           <span>proto</span>
@@ -98,18 +107,21 @@ export function FlowTable({ flows, onPivot, onSelect, selectedId, onEndReached, 
           <span>level</span>
           <span>application</span>
         </div>
-        <div ref={scroller} className="scrollbar-thin h-[60vh] min-h-72 overflow-y-auto" role="rowgroup" data-testid="flow-scroller">
+        <div ref={scroller} className="scrollbar-thin h-[60vh] min-h-72 overflow-y-auto" role="list" aria-label="Flows" data-testid="flow-scroller">
           <div style={{ height: v.getTotalSize(), position: 'relative' }}>
             {items.map((it) => {
               const f = flows[it.index]!;
               return (
                 <div
                   key={f.flowId}
-                  role="row"
+                  role="listitem"
                   data-testid="flow-row"
                   data-flow-id={f.flowId}
-                  aria-selected={selectedId === f.flowId}
+                  tabIndex={0}
+                  aria-label={`${f.proto} flow ${f.src} port ${f.sport} to ${f.dst} port ${f.dport}; Enter for details`}
+                  aria-current={selectedId === f.flowId ? 'true' : undefined}
                   onClick={() => onSelect(f)}
+                  onKeyDown={(e) => openOnKey(e, f)}
                   className={`absolute top-0 left-0 grid w-full ${COLUMNS} cursor-pointer items-center gap-2 border-b border-edge/40 px-2 text-[12px] hover:bg-neon/5 ${selectedId === f.flowId ? 'bg-neon/10' : it.index % 2 ? 'bg-white/[0.015]' : ''} ${f.level === 'malicious' ? 'shadow-[inset_2px_0_0_#ff4d6d]' : f.level === 'suspicious' ? 'shadow-[inset_2px_0_0_#ffc640]' : ''}`}
                   style={{ height: ROW_PX, transform: `translateY(${it.start}px)` }}
                 >

@@ -70,7 +70,7 @@ describe('QueryBar', () => {
     await user.type(input, 'proto:u');
     const values = within(screen.getByRole('listbox')).getAllByRole('option').map((o) => o.querySelector('span')?.textContent);
     expect(values).toEqual(['udp']);
-    await user.keyboard('{Enter}');
+    await user.keyboard('{Tab}');
     expect(input.value).toBe('proto:udp');
     // The value closed the list: Enter now applies.
     await user.keyboard('{Enter}');
@@ -82,7 +82,7 @@ describe('QueryBar', () => {
     await user.type(input, 'level:');
     const options = within(screen.getByRole('listbox')).getAllByRole('option');
     expect(options.map((o) => o.querySelector('span')?.textContent)).toEqual(['normal', 'suspicious', 'malicious']);
-    await user.keyboard('{ArrowDown}{ArrowDown}');
+    await user.keyboard('{ArrowDown}{ArrowDown}{ArrowDown}');
     expect(options[2]!.getAttribute('aria-selected')).toBe('true');
     await user.keyboard('{Enter}');
     expect(input.value).toBe('level:malicious');
@@ -90,6 +90,22 @@ describe('QueryBar', () => {
     await user.type(input, 'country:pri');
     await user.click(within(screen.getByRole('listbox')).getByText('private'));
     expect(input.value).toBe('country:private');
+  });
+
+  it('Enter applies what was typed while suggestions are showing, unless one was picked with the arrows', async () => {
+    const { onSubmit, user, input } = setup();
+    await user.type(input, 'proto:tcp ');
+    // Suggestions for the next field are on screen, but nothing was picked.
+    expect(screen.getByRole('listbox')).toBeTruthy();
+    await user.keyboard('{Enter}');
+    expect(input.value).toBe('proto:tcp ');
+    expect(onSubmit).toHaveBeenLastCalledWith('proto:tcp');
+    // Focusing the box does not open suggestions, so Tab moves on.
+    await user.clear(input);
+    await user.keyboard('{Escape}');
+    await user.tab();
+    await user.tab({ shift: true });
+    expect(screen.queryByRole('listbox')).toBeNull();
   });
 
   it('shows an error the server reported for the applied filter until it is edited', async () => {

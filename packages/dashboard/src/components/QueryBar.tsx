@@ -31,7 +31,8 @@ export function QueryBar({ value, onSubmit, serverError, placeholder = 'proto:tc
   const [draft, setDraft] = useState(value);
   const [cursor, setCursor] = useState(value.length);
   const [open, setOpen] = useState(false);
-  const [active, setActive] = useState(0);
+  // -1: nothing picked with the arrow keys yet, so Enter applies the filter rather than a suggestion.
+  const [active, setActive] = useState(-1);
   const input = useRef<HTMLInputElement>(null);
   const listId = useId();
   const errorId = useId();
@@ -49,7 +50,7 @@ export function QueryBar({ value, onSubmit, serverError, placeholder = 'proto:tc
     const at = suggestions.from + item.insert.length;
     setDraft(next);
     setCursor(at);
-    setActive(0);
+    setActive(-1);
     // A completed field name asks for its value next; a completed value closes the list.
     setOpen(item.insert.endsWith(':'));
     requestAnimationFrame(() => input.current?.setSelectionRange(at, at));
@@ -62,12 +63,17 @@ export function QueryBar({ value, onSubmit, serverError, placeholder = 'proto:tc
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLInputElement>) => {
-    if (showList && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      if (!showList) {
+        if (items.length > 0) setOpen(true);
+        return;
+      }
       e.preventDefault();
-      setActive((a) => (a + (e.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length);
+      setActive((a) => (a < 0 ? (e.key === 'ArrowDown' ? 0 : items.length - 1) : (a + (e.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length));
     } else if (showList && (e.key === 'Tab' || (e.key === 'Enter' && active >= 0))) {
+      // Tab completes the highlighted (or first) suggestion of a list opened by typing.
       e.preventDefault();
-      accept(items[Math.min(active, items.length - 1)]!);
+      accept(items[Math.max(0, Math.min(active, items.length - 1))]!);
     } else if (e.key === 'Escape') {
       setOpen(false);
     } else if (e.key === 'Enter') {
@@ -80,7 +86,7 @@ export function QueryBar({ value, onSubmit, serverError, placeholder = 'proto:tc
 
   return (
     <div className="relative w-full" data-testid="query-bar">
-      <div className={`flex items-stretch overflow-hidden rounded-md border bg-ink/80 ${error ? 'border-danger' : 'border-edge focus-within:border-neon'}`}>
+      <div className={`flex items-stretch overflow-hidden rounded-md border bg-ink/80 ${error ? 'border-danger' : 'border-control focus-within:border-neon'}`}>
         <span className="flex items-center pl-2 text-neon" aria-hidden="true">
           ❯
         </span>
@@ -95,7 +101,7 @@ export function QueryBar({ value, onSubmit, serverError, placeholder = 'proto:tc
             aria-autocomplete="list"
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? errorId : undefined}
-            aria-activedescendant={showList ? `${listId}-${active}` : undefined}
+            aria-activedescendant={showList && active >= 0 ? `${listId}-${active}` : undefined}
             spellCheck={false}
             autoComplete="off"
             value={draft}
@@ -104,14 +110,13 @@ export function QueryBar({ value, onSubmit, serverError, placeholder = 'proto:tc
               setDraft(e.target.value);
               setCursor(e.target.selectionStart ?? e.target.value.length);
               setOpen(true);
-              setActive(0);
+              setActive(-1);
             }}
             onKeyDown={onKeyDown}
             onKeyUp={syncCursor}
             onClick={syncCursor}
-            onFocus={() => setOpen(true)}
             onBlur={() => setTimeout(() => setOpen(false), 120)}
-            className="w-full bg-transparent px-2 py-2 font-mono text-[13px] text-text placeholder:text-muted/60 focus:outline-none"
+            className="w-full bg-transparent px-2 py-2 font-mono text-[13px] text-text placeholder:text-muted focus:outline-none"
           />
           {error && error.position !== undefined ? (
             <span

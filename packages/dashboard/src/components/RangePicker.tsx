@@ -13,7 +13,7 @@ export function RangePicker({ value, onChange }: { value: TimeRange; onChange(r:
 
   return (
     <div className="relative flex flex-wrap items-center gap-1" data-testid="range-picker">
-      <div role="radiogroup" aria-label="Time range" className="scrollbar-thin flex max-w-full overflow-x-auto rounded-md border border-edge text-[11px]">
+      <div role="radiogroup" aria-label="Time range" className="scrollbar-thin flex max-w-full overflow-x-auto rounded-md border border-control text-[11px]">
         {PRESETS.map((p) => {
           const on = sameRange(p.range, value);
           return (
@@ -55,11 +55,11 @@ export function RangePicker({ value, onChange }: { value: TimeRange; onChange(r:
         >
           <label className="flex flex-col gap-1 text-[11px] text-muted">
             From (local time)
-            <input type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} className="rounded border border-edge bg-ink px-2 py-1 text-text" />
+            <input type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} className="rounded border border-control bg-ink px-2 py-1 text-text" />
           </label>
           <label className="flex flex-col gap-1 text-[11px] text-muted">
             To
-            <input type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} className="rounded border border-edge bg-ink px-2 py-1 text-text" />
+            <input type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} className="rounded border border-control bg-ink px-2 py-1 text-text" />
           </label>
           {invalid ? <p className="text-[11px] text-danger">{invalid}</p> : null}
           <button type="submit" disabled={invalid !== null} className="rounded border border-neon/60 py-1 text-neon hover:bg-neon/10 disabled:text-muted">

@@ -68,7 +68,7 @@ export function StatTile({ label, value, exact, tone = 'neon', testId }: { label
 
 export function Segmented<T extends string>({ value, options, onChange, label }: { value: T; options: readonly { value: NoInfer<T>; label: string }[]; onChange(v: NoInfer<T>): void; label: string }) {
   return (
-    <div role="radiogroup" aria-label={label} className="inline-flex overflow-hidden rounded-md border border-edge text-[11px]">
+    <div role="radiogroup" aria-label={label} className="inline-flex overflow-hidden rounded-md border border-control text-[11px]">
       {options.map((o) => (
         <button
           key={o.value}

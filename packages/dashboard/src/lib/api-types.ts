@@ -93,6 +93,10 @@ export interface TimelineResponse {
   stepMs: number;
   points: (Counts & { t: string })[];
 }
+export interface LevelsResponse {
+  range: ApiRange;
+  levels: (Counts & { level: Level })[];
+}
 export interface GeoCountry extends Counts {
   country: string | null;
   addresses: number;

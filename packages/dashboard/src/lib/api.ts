@@ -1,5 +1,5 @@
 /** The REST client: one fetch wrapper that turns the collector's error bodies into ApiError. */
-import type { AgentsResponse, AlertsResponse, FlowsResponse, GeoResponse, ProtocolsResponse, TimelineResponse, TopTalkersResponse, Alert } from './api-types.js';
+import type { AgentsResponse, AlertsResponse, FlowsResponse, GeoResponse, LevelsResponse, ProtocolsResponse, TimelineResponse, TopTalkersResponse, Alert } from './api-types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -54,6 +54,7 @@ export const api = {
   protocols: (p: Params, s?: AbortSignal) => request<ProtocolsResponse>('GET', 'stats/protocols', p, s),
   timeline: (p: Params, s?: AbortSignal) => request<TimelineResponse>('GET', 'stats/timeline', p, s),
   geo: (p: Params, s?: AbortSignal) => request<GeoResponse>('GET', 'stats/geo', p, s),
+  levels: (p: Params, s?: AbortSignal) => request<LevelsResponse>('GET', 'stats/levels', p, s),
   alerts: (p: Params, s?: AbortSignal) => request<AlertsResponse>('GET', 'alerts', p, s),
   agents: (s?: AbortSignal) => request<AgentsResponse>('GET', 'agents', {}, s),
   ackAlert: (id: number, acknowledged = true) => request<Alert>('POST', `alerts/${id}/ack`, {}, undefined, { acknowledged, by: 'console' }),

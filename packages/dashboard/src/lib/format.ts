@@ -35,7 +35,15 @@ export function formatCount(n: number): string {
   if (a < 10_000) return formatExact(n);
   if (a < 1e6) return `${(n / 1e3).toFixed(a < 1e5 ? 1 : 0)}k`;
   if (a < 1e9) return `${(n / 1e6).toFixed(a < 1e7 ? 2 : 1)}M`;
-  return `${(n / 1e9).toFixed(2)}G`;
+  if (a < 1e12) return `${(n / 1e9).toFixed(2)}G`;
+  if (a < 1e15) return `${(n / 1e12).toFixed(2)}T`;
+  return n.toExponential(2);
+}
+
+/** A window's length in words: "45 s", "3 min", "5 min". */
+export function formatSpan(ms: number): string {
+  if (ms < 90_000) return `${Math.max(1, Math.round(ms / 1000))} s`;
+  return `${Math.round(ms / 60_000)} min`;
 }
 
 const exact = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });

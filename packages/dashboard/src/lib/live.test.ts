@@ -91,7 +91,9 @@ describe('LiveConnection', () => {
     expect(down.retryAtMs).not.toBeNull();
     expect(down.retryAtMs! - Date.now()).toBeLessThanOrEqual(625);
     const back = await until(conn, (x) => x.status === 'open' && sockets.length === 2, 'reopened');
-    expect(back.attempt).toBe(0);
+    // The backoff starts over only once the new connection has held for a while.
+    expect(back.attempt).toBe(1);
+    await until(conn, (x) => x.attempt === 0, 'backoff reset after a stable connection', 8_000);
     await poll(() => received.length >= 2, 'the filter sent again');
     expect(received[1]).toEqual({ type: 'subscribe', q: 'proto:tcp', flows: true });
 
@@ -100,9 +102,12 @@ describe('LiveConnection', () => {
     expect(conn.getSnapshot().flows).toEqual([]);
     await poll(() => received.length >= 3, 'the new filter');
     expect(received[2]).toEqual({ type: 'subscribe', q: 'proto:udp', flows: true });
+    sockets[1]!.send(JSON.stringify({ type: 'error', message: 'not JSON' }));
     sockets[1]!.send(JSON.stringify({ type: 'error', field: 'q', message: 'unknown field', position: 3 }));
     const err = await until(conn, (x) => x.filterError !== null, 'filter error');
     expect(err.filterError).toEqual({ message: 'unknown field', position: 3 });
+    // An error about something else is not blamed on the filter.
+    expect(err.lastError).toBe('not JSON');
   });
 
   it('keeps retrying with growing delays while nothing listens', async () => {

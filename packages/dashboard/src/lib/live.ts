@@ -29,11 +29,13 @@ export interface LiveSnapshot {
 const KEEP_SECONDS = 300;
 export const LIVE_FLOW_CAPACITY = 10_000;
 const NOTIFY_EVERY_MS = 250;
+const STABLE_AFTER_MS = 5_000;
 
 export class LiveConnection {
   private ws: WebSocket | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private notifyTimer: ReturnType<typeof setTimeout> | undefined;
+  private stableTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly listeners = new Set<() => void>();
   private readonly secondsByT = new Map<number, LiveSecond>();
   private readonly flowRing = new NewestFirst<Flow>(LIVE_FLOW_CAPACITY);
@@ -66,6 +68,7 @@ export class LiveConnection {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.stableTimer);
     this.ws?.close(1000, 'console closed');
     this.ws = null;
   }
@@ -98,7 +101,13 @@ export class LiveConnection {
     this.ws = ws;
     ws.onopen = () => {
       ws.send(JSON.stringify({ type: 'subscribe', q: this.q, flows: this.wantFlows }));
-      this.update({ status: 'open', attempt: 0, retryAtMs: null, lastError: null }, true);
+      this.update({ status: 'open', retryAtMs: null, lastError: null }, true);
+      // The backoff starts over only once a connection has held: a server that accepts and at
+      // once drops connections is retried ever more slowly, not twice a second.
+      clearTimeout(this.stableTimer);
+      this.stableTimer = setTimeout(() => {
+        if (this.ws === ws) this.update({ attempt: 0 }, true);
+      }, STABLE_AFTER_MS);
     };
     ws.onmessage = (ev) => this.onMessage(ev.data);
     ws.onclose = (ev) => {
@@ -164,7 +173,8 @@ export class LiveConnection {
         patch.agents = msg.agents;
         break;
       case 'error':
-        patch.filterError = { message: msg.message, position: msg.position };
+        if (msg.field === 'q') patch.filterError = { message: msg.message, position: msg.position };
+        else patch.lastError = msg.message;
         break;
       case 'subscribed':
         patch.filterError = null;

@@ -6,6 +6,7 @@ import {
   levelCounts,
   liveProtocolSlices,
   liveRates,
+  newerAlert,
   pivotQuery,
   protocolSlices,
   splitGeo,
@@ -73,9 +74,29 @@ describe('protocol transforms', () => {
 });
 
 describe('rate transforms', () => {
-  it('turns REST buckets into per-second rates and keeps the bucket totals', () => {
-    const pts = timelineRates({ range, stepMs: 60_000, points: [{ t: '2026-11-30T10:00:00.000Z', flows: 60, packets: 600, bytes: 60_000 }] });
-    expect(pts).toEqual([{ t: Date.parse('2026-11-30T10:00:00.000Z'), flows: 60, packets: 600, bytes: 60_000, flowsPerS: 1, packetsPerS: 10, bytesPerS: 1000 }]);
+  it('turns REST buckets into per-second rates, keeps the bucket totals and zero-fills empty buckets', () => {
+    const r = { from: '2026-11-30T10:00:00.000Z', to: '2026-11-30T10:05:00.000Z', hosts: null };
+    const pts = timelineRates({ range: r, stepMs: 60_000, points: [{ t: '2026-11-30T10:00:00.000Z', flows: 60, packets: 600, bytes: 60_000 }, { t: '2026-11-30T10:03:00.000Z', flows: 6, packets: 6, bytes: 6 }] });
+    expect(pts.map((p) => [new Date(p.t).toISOString().slice(11, 16), p.packets])).toEqual([
+      ['10:00', 600],
+      ['10:01', 0],
+      ['10:02', 0],
+      ['10:03', 6],
+      ['10:04', 0],
+    ]);
+    expect(pts[0]).toEqual({ t: Date.parse('2026-11-30T10:00:00.000Z'), flows: 60, packets: 600, bytes: 60_000, flowsPerS: 1, packetsPerS: 10, bytesPerS: 1000 });
+  });
+
+  it('divides a bucket cut by the range edge by the part inside the range', () => {
+    const r = { from: '2026-11-30T10:00:30.000Z', to: '2026-11-30T10:01:15.000Z', hosts: null };
+    const pts = timelineRates({ range: r, stepMs: 60_000, points: [{ t: '2026-11-30T10:00:00.000Z', flows: 0, packets: 300, bytes: 0 }, { t: '2026-11-30T10:01:00.000Z', flows: 0, packets: 150, bytes: 0 }] });
+    expect(pts.map((p) => p.packetsPerS)).toEqual([10, 10]);
+  });
+
+  it('draws points off the epoch grid as given, without inventing zeros', () => {
+    const r = { from: '2026-11-30T10:00:00.000Z', to: '2026-11-30T10:05:00.000Z', hosts: null };
+    const pts = timelineRates({ range: r, stepMs: 60_000, points: [{ t: '2026-11-30T10:00:10.000Z', flows: 0, packets: 60, bytes: 0 }] });
+    expect(pts.map((p) => p.packetsPerS)).toEqual([1]);
   });
 
   it('zero-fills live seconds without reports and ignores other hosts', () => {
@@ -168,19 +189,29 @@ describe('known-bad addresses', () => {
   });
   const flow = (_unused: object): Flow => ({ src: '10.0.0.1', dst: '45.155.205.233', srcCountry: 'private', dstCountry: 'RU', threat: 'spamhaus_drop' }) as Flow;
 
-  it('takes threat-intel and malicious alert subjects, and the public end of listed flows', () => {
+  it('takes threat-intel alert subjects and the listed (public) end of feed-matched flows, not victims of other alerts', () => {
     const bad = collectBadAddresses(
-      [alert({}), alert({ id: 2, kind: 'port_scan', subject: '203.0.113.9', summary: 'scanned 200 ports' }), alert({ id: 3, kind: 'port_scan', level: 'suspicious', subject: '198.51.100.1' })],
+      [alert({}), alert({ id: 2, kind: 'syn_flood', subject: '10.0.0.80', summary: 'SYN flood against 10.0.0.80' }), alert({ id: 3, kind: 'port_scan', level: 'suspicious', subject: '198.51.100.1' })],
       [flow({}), { ...flow({}), src: '8.8.8.8', dst: '10.0.0.2', srcCountry: 'US', dstCountry: 'private' } as Flow, { ...flow({}), threat: null, dst: '1.1.1.1' } as Flow],
     );
     expect(bad.get('185.220.101.1')).toContain('firehol');
-    expect(bad.get('203.0.113.9')).toMatch(/^Port scan: scanned 200 ports/);
+    expect(bad.has('10.0.0.80')).toBe(false);
     expect(bad.has('198.51.100.1')).toBe(false);
     expect(bad.get('45.155.205.233')).toBe('listed by spamhaus_drop');
     expect(bad.has('10.0.0.1')).toBe(false);
     expect(bad.has('8.8.8.8')).toBe(true);
     expect(bad.has('10.0.0.2')).toBe(false);
     expect(bad.has('1.1.1.1')).toBe(false);
+  });
+
+  it('prefers the later state of an alert: more activity, then an acknowledgement', () => {
+    const base = alert({ lastSeen: '2026-11-30T10:00:00Z', occurrences: 2 });
+    expect(newerAlert(alert({ lastSeen: '2026-11-30T10:00:05Z', occurrences: 2 }), base)).toBe(true);
+    expect(newerAlert(base, alert({ lastSeen: '2026-11-30T10:00:05Z' }))).toBe(false);
+    expect(newerAlert(alert({ lastSeen: '2026-11-30T10:00:00Z', occurrences: 3 }), base)).toBe(true);
+    expect(newerAlert(alert({ lastSeen: '2026-11-30T10:00:00Z', occurrences: 2, acknowledgedAt: '2026-11-30T10:01:00Z' }), base)).toBe(true);
+    expect(newerAlert(base, alert({ lastSeen: '2026-11-30T10:00:00Z', occurrences: 2, acknowledgedAt: '2026-11-30T10:01:00Z' }))).toBe(false);
+    expect(newerAlert(base, base)).toBe(false);
   });
 
   it('does not blame the other end of a flow whose listed end is already known', () => {
@@ -190,12 +221,17 @@ describe('known-bad addresses', () => {
 });
 
 describe('pivots', () => {
-  it('adds a term with and, parenthesises a top-level or, and never adds it twice', () => {
+  it('adds a term with and, parenthesises a top-level or (by the parser), and never adds a required term twice', () => {
     expect(pivotQuery('', 'ip:10.0.0.1')).toBe('ip:10.0.0.1');
     expect(pivotQuery('proto:tcp', 'dport:443')).toBe('proto:tcp and dport:443');
     expect(pivotQuery('proto:tcp or proto:udp', 'ip:10.0.0.1')).toBe('(proto:tcp or proto:udp) and ip:10.0.0.1');
     expect(pivotQuery('(proto:tcp or proto:udp)', 'ip:10.0.0.1')).toBe('(proto:tcp or proto:udp) and ip:10.0.0.1');
+    // Starts and ends with a parenthesis, but its top level is still an or.
+    expect(pivotQuery('(proto:tcp) or (proto:udp)', 'ip:10.0.0.1')).toBe('((proto:tcp) or (proto:udp)) and ip:10.0.0.1');
     expect(pivotQuery('proto:tcp and dport:443', 'dport:443')).toBe('proto:tcp and dport:443');
+    expect(pivotQuery('proto:tcp && dport:443', 'dport:443')).toBe('proto:tcp && dport:443');
+    // A negated term is not the same requirement.
+    expect(pivotQuery('not ip:10.0.0.1', 'ip:10.0.0.1')).toBe('not ip:10.0.0.1 and ip:10.0.0.1');
   });
 
   it('quotes values the filter language would split', () => {

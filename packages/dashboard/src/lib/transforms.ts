@@ -2,6 +2,7 @@
  * The pure transforms behind every chart: API responses and live seconds in, chart rows out.
  * Live and history feed the same shapes, so a chart never knows where its data came from.
  */
+import { safeParseQuery, type QueryNode } from '@nta/shared/query';
 import type { Agent, Alert, Counts, Flow, GeoCountry, LiveCounters, LiveSecond, ProtocolsResponse, TimelineResponse, TopTalkersResponse } from './api-types.js';
 
 export type ProtoGroup = 'tcp' | 'udp' | 'icmp' | 'other';
@@ -77,18 +78,25 @@ export function liveProtocolSlices(seconds: readonly LiveSecond[], host: string 
   return withShares(rows, metric);
 }
 
-/** REST timeline as rates per second (bucket total / bucket width). */
+/**
+ * REST timeline as rates per second. The API leaves out empty buckets: they are filled with
+ * zeros so a quiet stretch is drawn as quiet, and a bucket cut by the range's edge is divided
+ * by the part of it inside the range, so a partly elapsed last bucket does not dip.
+ */
 export function timelineRates(resp: TimelineResponse): RatePoint[] {
-  const stepS = resp.stepMs / 1000;
-  return resp.points.map((p) => ({
-    t: Date.parse(p.t),
-    packets: p.packets,
-    bytes: p.bytes,
-    flows: p.flows,
-    packetsPerS: p.packets / stepS,
-    bytesPerS: p.bytes / stepS,
-    flowsPerS: p.flows / stepS,
-  }));
+  const step = resp.stepMs;
+  const fromMs = Date.parse(resp.range.from);
+  const toMs = Date.parse(resp.range.to);
+  const byT = new Map(resp.points.map((p) => [Date.parse(p.t), p]));
+  const t0 = Math.floor(fromMs / step) * step;
+  // Zero-fill only on the grid the server used (epoch-aligned); anything else is drawn as given.
+  const onGrid = Number.isFinite(t0) && step > 0 && [...byT.keys()].every((t) => (t - t0) % step === 0) && (toMs - t0) / step <= 5000;
+  const times = onGrid ? Array.from({ length: Math.max(0, Math.ceil((toMs - t0) / step)) }, (_, i) => t0 + i * step) : [...byT.keys()].sort((a, b) => a - b);
+  return times.map((t) => {
+    const p = byT.get(t) ?? { flows: 0, packets: 0, bytes: 0 };
+    const coveredS = (onGrid ? Math.max(1, Math.min(t + step, toMs) - Math.max(t, fromMs)) : step) / 1000;
+    return { t, packets: p.packets, bytes: p.bytes, flows: p.flows, packetsPerS: p.packets / coveredS, bytesPerS: p.bytes / coveredS, flowsPerS: p.flows / coveredS };
+  });
 }
 
 /**
@@ -196,23 +204,35 @@ export const ALERT_KIND_LABELS: Record<string, string> = {
 };
 
 /**
- * Addresses known to be bad, with the reason: the subjects of threat-intelligence and
- * malicious alerts, and the listed end of flows a feed matched.
+ * Addresses known to be bad, with the reason: the subjects of threat-intelligence alerts and
+ * the listed end of flows a feed matched. (A malicious alert's subject may be its victim or
+ * one of our own hosts, so it does not make an address "known bad".)
  */
 export function collectBadAddresses(alerts: readonly Alert[], flows: readonly Flow[], into = new Map<string, string>()): Map<string, string> {
-  for (const a of alerts) {
-    if (a.kind === 'threat_intel') into.set(a.subject, a.summary);
-    else if (a.level === 'malicious' && !into.has(a.subject)) into.set(a.subject, `${ALERT_KIND_LABELS[a.kind] ?? a.kind}: ${a.summary}`);
-  }
+  for (const a of alerts) if (a.kind === 'threat_intel') into.set(a.subject, a.summary);
   for (const f of flows) {
-    if (!f.threat) continue;
-    // The collector matches both ends; a flow does not say which one the feed listed, so
-    // an end already known wins, else the end with a public (non-scope) location.
-    if (into.has(f.src) || into.has(f.dst)) continue;
-    const publicEnd = isPublic(f.dstCountry) ? f.dst : isPublic(f.srcCountry) ? f.src : f.dst;
-    into.set(publicEnd, `listed by ${f.threat}`);
+    if (!f.threat || into.has(f.src) || into.has(f.dst)) continue;
+    into.set(listedEnd(f, into), `listed by ${f.threat}`);
   }
   return into;
+}
+
+/**
+ * Which end of a flow a threat feed listed. The collector matches both ends and records only
+ * the feed, so: an end already known bad, else the end with a public location.
+ */
+export function listedEnd(f: Pick<Flow, 'src' | 'dst' | 'srcCountry' | 'dstCountry'>, known: ReadonlyMap<string, string> = new Map()): string {
+  if (known.has(f.src)) return f.src;
+  if (known.has(f.dst)) return f.dst;
+  return isPublic(f.dstCountry) ? f.dst : isPublic(f.srcCountry) ? f.src : f.dst;
+}
+
+/** Of two copies of one alert, whether `a` is the later state: more activity; with the same activity, an acknowledgement `b` lacks. */
+export function newerAlert(a: Alert, b: Alert): boolean {
+  const seen = Date.parse(a.lastSeen) - Date.parse(b.lastSeen);
+  if (seen !== 0) return seen > 0;
+  if (a.occurrences !== b.occurrences) return a.occurrences > b.occurrences;
+  return a.acknowledgedAt !== null && b.acknowledgedAt === null;
 }
 
 function isPublic(country: string | null): boolean {
@@ -220,15 +240,41 @@ function isPublic(country: string | null): boolean {
 }
 
 /**
- * Adds a term to a filter (a click on an address, port or host): joined with `and`, the
- * existing filter parenthesised when it has a top-level `or`, nothing added twice.
+ * Adds a term to a filter (a click on an address, port or host), joined with `and`. The
+ * current filter is parenthesised when its top level is an `or` (decided by the parser, not
+ * by the text), and a term already required at the top level is not added twice.
  */
 export function pivotQuery(q: string, term: string): string {
   const current = q.trim();
   if (!current) return term;
-  if (current.split(/\s+/).includes(term)) return current;
-  const needsParens = /\bor\b|\|\|/i.test(current) && !(current.startsWith('(') && current.endsWith(')'));
-  return `${needsParens ? `(${current})` : current} and ${term}`;
+  const parsed = safeParseQuery(current);
+  if (!parsed.ok || !parsed.ast) return current ? `(${current}) and ${term}` : term;
+  const added = safeParseQuery(term);
+  const required = parsed.ast.type === 'and' ? parsed.ast.children : [parsed.ast];
+  if (added.ok && added.ast && required.some((n) => sameTerm(n, added.ast!))) return current;
+  return `${parsed.ast.type === 'or' && !wrappedInParens(current) ? `(${current})` : current} and ${term}`;
+}
+
+/** Whether the whole text is one parenthesised group: its first `(` closes at the last character. */
+function wrappedInParens(text: string): boolean {
+  if (!text.startsWith('(') || !text.endsWith(')')) return false;
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i === text.length - 1;
+  }
+  return false;
+}
+
+function sameTerm(a: QueryNode, b: QueryNode): boolean {
+  if (a.type !== 'term' || b.type !== 'term') return false;
+  return a.field === b.field && JSON.stringify(a.values) === JSON.stringify(b.values);
 }
 
 /** The filter term for a value: quoted when it holds characters the language would split on. */

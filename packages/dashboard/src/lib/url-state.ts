@@ -74,5 +74,6 @@ export function useUrlState(): [UrlState, (next: Partial<UrlState>) => void] {
 
 /** Link target for a view with the current filter context carried along. */
 export function hrefFor(current: UrlState, next: Partial<UrlState>): string {
-  return formatHash({ ...current, ...next, agentId: next.agentId ?? (next.view && next.view !== 'agents' ? null : current.agentId) });
+  const agentId = 'agentId' in next ? (next.agentId ?? null) : next.view && next.view !== 'agents' ? null : current.agentId;
+  return formatHash({ ...current, ...next, agentId });
 }

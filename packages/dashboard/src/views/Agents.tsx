@@ -1,20 +1,10 @@
 /** The fleet list, and a host page with that host's charts. */
-import { api } from '../lib/api.js';
-import { useLive } from '../lib/console-state.js';
 import { formatAgo, formatBits, formatBytes, formatCount, formatExact } from '../lib/format.js';
 import { dropShare } from '../lib/transforms.js';
-import { useApi } from '../lib/use-api.js';
+import { useAgents } from '../lib/use-agents.js';
 import { hrefFor, useUrlState } from '../lib/url-state.js';
 import { EmptyState, ErrorState, Panel, Skeleton } from '../components/ui.js';
 import { Overview } from './Overview.js';
-import type { Agent } from '../lib/api-types.js';
-
-function useAgents(): { agents: readonly Agent[] | null; error: Error | null; reload(): void } {
-  const live = useLive();
-  // The stream sends the list when it changes; until it has, ask the API.
-  const rest = useApi(live.agents ? null : 'agents', (s) => api.agents(s), 5_000);
-  return { agents: live.agents ?? rest.data?.agents ?? null, error: live.agents ? null : rest.error, reload: rest.reload };
-}
 
 export function Agents() {
   const [url] = useUrlState();

@@ -7,7 +7,7 @@ import { api, ApiError } from '../lib/api.js';
 import { useLive, useLiveConnection } from '../lib/console-state.js';
 import { formatExact } from '../lib/format.js';
 import { rangeToApi } from '../lib/time-range.js';
-import { pivotQuery } from '../lib/transforms.js';
+import { pivotQuery, term } from '../lib/transforms.js';
 import { useUrlState } from '../lib/url-state.js';
 import { QueryBar } from '../components/QueryBar.js';
 import { FlowTable } from '../components/FlowTable.js';
@@ -66,11 +66,14 @@ export function Explorer() {
     return () => inFlight.current?.abort();
   }, [load]);
 
-  // Live: the stream sends the flows matching this filter; nothing when not live.
+  // Live: the stream sends the flows matching this filter (and host: the server's per-second
+  // budget is then spent on that host alone); nothing when not live.
   useEffect(() => {
-    connection.setFilter(isLive ? url.q : '', isLive);
+    const hostTerm = url.host ? term('host', url.host) : '';
+    const q = url.q && hostTerm ? `(${url.q}) and ${hostTerm}` : url.q || hostTerm;
+    connection.setFilter(isLive ? q : '', isLive);
     return () => connection.setFilter('', false);
-  }, [connection, isLive, url.q]);
+  }, [connection, isLive, url.q, url.host]);
 
   const rows = useMemo(() => {
     if (!isLive || live.flows.length === 0) return pages.flows;

@@ -4,24 +4,32 @@ import { api } from '../lib/api.js';
 import { countryName, locationName } from '../lib/countries.js';
 import { formatBytes, formatExact } from '../lib/format.js';
 import { rangeToApi } from '../lib/time-range.js';
-import { splitGeo } from '../lib/transforms.js';
+import { listedEnd, splitGeo, term } from '../lib/transforms.js';
 import { useApi } from '../lib/use-api.js';
 import { useUrlState } from '../lib/url-state.js';
 import { WorldMap, type MapPoint } from '../charts/WorldMap.js';
 import { EmptyState, ErrorState, Panel, Skeleton } from '../components/ui.js';
 import type { Flow, GeoCountry } from '../lib/api-types.js';
 
-function threatPoints(flows: readonly Flow[]): MapPoint[] {
+/**
+ * Red points: the listed end of threat-feed flows, and the public ends of other malicious
+ * flows (marked as activity, not as listed). Only addresses with coordinates can be placed.
+ */
+export function threatPoints(flows: readonly Flow[]): MapPoint[] {
   const seen = new Set<string>();
   const out: MapPoint[] = [];
+  const add = (addr: string, g: Flow['srcGeo'], label: string) => {
+    if (!g || g.latitude === null || g.longitude === null || seen.has(addr)) return;
+    seen.add(addr);
+    out.push({ addr, lat: g.latitude, lon: g.longitude, label: [label, g.city, g.country ? countryName(g.country) : null, g.asOrg].filter(Boolean).join(' · ') });
+  };
   for (const f of flows) {
-    for (const [addr, g] of [
-      [f.dst, f.dstGeo],
-      [f.src, f.srcGeo],
-    ] as const) {
-      if (!g || g.latitude === null || g.longitude === null || seen.has(addr)) continue;
-      seen.add(addr);
-      out.push({ addr, lat: g.latitude, lon: g.longitude, label: [f.threat ? `listed by ${f.threat}` : `${f.level} traffic`, g.city, g.country ? countryName(g.country) : null, g.asOrg].filter(Boolean).join(' · ') });
+    if (f.threat) {
+      const end = listedEnd(f);
+      add(end, end === f.src ? f.srcGeo : f.dstGeo, `listed by ${f.threat}`);
+    } else if (f.level === 'malicious') {
+      add(f.src, f.srcGeo, 'in malicious traffic');
+      add(f.dst, f.dstGeo, 'in malicious traffic');
     }
   }
   return out;
@@ -37,7 +45,7 @@ export function MapView() {
   const split = useMemo(() => splitGeo(geo.data?.countries ?? []), [geo.data]);
   const points = useMemo(() => threatPoints(bad.data?.flows ?? []), [bad.data]);
   const ranked = [...split.countries.values()].sort((a, b) => b.bytes - a.bytes);
-  const pivot = (code: string) => setUrl({ view: 'explorer', q: `country:${code}` });
+  const pivot = (code: string) => setUrl({ view: 'explorer', q: term('country', code) });
 
   return (
     <div className="grid grid-cols-1 gap-3 xl:grid-cols-[1fr_360px]" data-testid="view-map">

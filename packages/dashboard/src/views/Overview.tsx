@@ -6,11 +6,12 @@
 import { useMemo, useState } from 'react';
 import { api } from '../lib/api.js';
 import { useLive } from '../lib/console-state.js';
-import { formatBits, formatBytes, formatCount, formatExact } from '../lib/format.js';
+import { formatBits, formatBytes, formatCount, formatExact, formatSpan } from '../lib/format.js';
 import { rangeToApi, resolveRange, LIVE_WINDOW_MS } from '../lib/time-range.js';
 import { liveProtocolSlices, liveRates, protocolSlices, sumCounts, talkerRows, timelineRates, fleetHealth } from '../lib/transforms.js';
 import { useApi } from '../lib/use-api.js';
 import { useUrlState } from '../lib/url-state.js';
+import { useAgents } from '../lib/use-agents.js';
 import { term } from '../lib/transforms.js';
 import { EmptyState, ErrorState, Panel, Segmented, Skeleton, StatTile } from '../components/ui.js';
 import { RateChart, formatRate, type RateMetric } from '../charts/RateChart.js';
@@ -46,9 +47,11 @@ export function Overview({ fixedHost }: { fixedHost?: string }) {
   // The live window ends at the newest second received, so the right edge is not a row of zeros
   // for seconds whose reports have not arrived yet.
   const lastT = live.seconds.length > 0 ? live.seconds[live.seconds.length - 1]!.t + 1000 : Date.now();
-  // Until five minutes have streamed in, the chart spans what has arrived (at least a minute).
+  // The window spans what the stream holds (the server sends its last five minutes on connect),
+  // so no second is shown as zero only because the console was not there to receive it.
   const firstT = live.seconds.length > 0 ? live.seconds[0]!.t : lastT;
-  const liveWindow = { fromMs: Math.max(lastT - LIVE_WINDOW_MS, Math.min(firstT, lastT - 60_000)), toMs: lastT };
+  const liveWindow = { fromMs: Math.max(lastT - LIVE_WINDOW_MS, firstT), toMs: lastT };
+  const liveSpan = formatSpan(liveWindow.toMs - liveWindow.fromMs);
   const rates = useMemo(
     () => (isLive ? liveRates(live.seconds, host || null, liveWindow.fromMs, liveWindow.toMs) : timeline.data ? timelineRates(timeline.data) : []),
     [isLive, live.seconds, host, timeline.data, lastT],
@@ -56,7 +59,7 @@ export function Overview({ fixedHost }: { fixedHost?: string }) {
   const liveSlices = useMemo(() => liveProtocolSlices(live.seconds, host || null, liveWindow.fromMs, liveWindow.toMs, mixMetric), [live.seconds, host, lastT, mixMetric]);
   const restSlices = protocols.data ? protocolSlices(protocols.data, mixMetric) : null;
   const totals = protocols.data ? sumCounts(protocols.data.protocols) : null;
-  const agents = live.agents ?? [];
+  const agents = useAgents().agents ?? [];
   const health = fleetHealth(host ? agents.filter((a) => a.agentId === host) : agents);
   const hasLiveSeconds = rates.some((p) => p.packets > 0);
   const recent = rates.slice(-10);
@@ -71,7 +74,7 @@ export function Overview({ fixedHost }: { fixedHost?: string }) {
           <>
             <StatTile label="throughput · 10 s" value={formatBits(recentRate('bytesPerS'))} testId="kpi-bytes-rate" />
             <StatTile label="packets / s" value={formatCount(recentRate('packetsPerS'))} tone="cyan" testId="kpi-packets-rate" />
-            <StatTile label="new flows / s" value={formatCount(recentRate('flowsPerS'))} tone="amber" />
+            <StatTile label="flows exported / s" value={formatCount(health.flowsPerS)} tone="amber" testId="kpi-flows-rate" />
           </>
         ) : (
           <>
@@ -87,7 +90,7 @@ export function Overview({ fixedHost }: { fixedHost?: string }) {
 
       <Panel
         title={isLive ? 'Traffic rate · live' : 'Traffic rate'}
-        subtitle={isLive ? 'per second, from the agents’ packet counters' : `per ${timeline.data ? Math.round(timeline.data.stepMs / 1000) + ' s' : 'bucket'}, from stored flows (by first packet)`}
+        subtitle={isLive ? `per second over the last ${liveSpan}, from the agents’ packet counters` : `per ${timeline.data ? Math.round(timeline.data.stepMs / 1000) + ' s' : 'bucket'}, from stored flows (by first packet)`}
         actions={<Segmented label="Rate metric" value={rateMetric} onChange={setRateMetric} options={[{ value: 'bytes', label: 'bits' }, { value: 'packets', label: 'packets' }, { value: 'flows', label: 'flows' }]} />}
         testId="panel-rate"
       >
@@ -101,7 +104,7 @@ export function Overview({ fixedHost }: { fixedHost?: string }) {
           <>
             <RateChart points={rates} metric={rateMetric} />
             <p className="mt-1 text-right text-[10px] text-muted">
-              peak {formatRate(rateMetric, Math.max(0, ...rates.map((p) => p[rateMetric === 'bytes' ? 'bytesPerS' : rateMetric === 'packets' ? 'packetsPerS' : 'flowsPerS'])))} · {new Date(span.fromMs).toLocaleTimeString()} → {isLive ? 'now' : new Date(span.toMs).toLocaleTimeString()}
+              peak {formatRate(rateMetric, Math.max(0, ...rates.map((p) => p[rateMetric === 'bytes' ? 'bytesPerS' : rateMetric === 'packets' ? 'packetsPerS' : 'flowsPerS'])))} · {new Date(isLive ? liveWindow.fromMs : span.fromMs).toLocaleTimeString()} → {isLive ? 'now' : new Date(span.toMs).toLocaleTimeString()}
             </p>
           </>
         )}
@@ -110,7 +113,7 @@ export function Overview({ fixedHost }: { fixedHost?: string }) {
       <div className="grid grid-cols-1 gap-3 lg:grid-cols-3">
         <Panel
           title="Protocols"
-          subtitle={isLive ? 'last 5 min, packet counters' : 'stored flows in range'}
+          subtitle={isLive ? `last ${liveSpan}, packet counters` : 'stored flows in range'}
           actions={<Segmented label="Protocol metric" value={mixMetric} onChange={setMixMetric} options={[{ value: 'bytes', label: 'bytes' }, { value: 'packets', label: 'packets' }]} />}
           testId="panel-protocols"
         >
@@ -126,10 +129,10 @@ export function Overview({ fixedHost }: { fixedHost?: string }) {
             <ProtocolChart slices={restSlices} metric={mixMetric} />
           )}
         </Panel>
-        <Panel title="Top sources" subtitle={`by ${mixMetric}${isLive ? ', last 5 min' : ''}`} testId="panel-top-src">
+        <Panel title="Top sources" subtitle={`by ${mixMetric}${isLive ? ', stored flows of the last 5 min' : ''}`} testId="panel-top-src">
           {srcTalkers.error ? <ErrorState error={srcTalkers.error} onRetry={srcTalkers.reload} /> : !srcTalkers.data ? <Skeleton className="h-48" /> : srcTalkers.data.talkers.length === 0 ? <EmptyState title="No sources yet" hint="Flows appear here once agents export them." /> : <TalkerList rows={talkerRows(srcTalkers.data)} metric={mixMetric} onPivot={pivot} testId="top-src" />}
         </Panel>
-        <Panel title="Top destinations" subtitle={`by ${mixMetric}${isLive ? ', last 5 min' : ''}`} testId="panel-top-dst">
+        <Panel title="Top destinations" subtitle={`by ${mixMetric}${isLive ? ', stored flows of the last 5 min' : ''}`} testId="panel-top-dst">
           {dstTalkers.error ? <ErrorState error={dstTalkers.error} onRetry={dstTalkers.reload} /> : !dstTalkers.data ? <Skeleton className="h-48" /> : dstTalkers.data.talkers.length === 0 ? <EmptyState title="No destinations yet" hint="Flows appear here once agents export them." /> : <TalkerList rows={talkerRows(dstTalkers.data)} metric={mixMetric} onPivot={pivot} testId="top-dst" />}
         </Panel>
       </div>

@@ -6,9 +6,9 @@ import { useMemo, useState } from 'react';
 import { AnimatePresence, m } from 'framer-motion';
 import { api } from '../lib/api.js';
 import { useBadAddresses, useLive } from '../lib/console-state.js';
-import { formatAgo, formatExact, formatTime } from '../lib/format.js';
+import { formatAgo, formatCount, formatExact, formatTime } from '../lib/format.js';
 import { rangeToApi } from '../lib/time-range.js';
-import { ALERT_KIND_LABELS, levelCounts, term } from '../lib/transforms.js';
+import { ALERT_KIND_LABELS, levelCounts, newerAlert, term } from '../lib/transforms.js';
 import { useApi } from '../lib/use-api.js';
 import { useUrlState } from '../lib/url-state.js';
 import { Address, BadMark } from '../components/Address.js';
@@ -28,13 +28,23 @@ export function Threats() {
   const key = JSON.stringify(params);
   const refresh = url.range.kind === 'live' ? 10_000 : undefined;
   const counts = useApi(`alert-counts ${key}`, (s) => api.alerts({ ...params, limit: 1 }, s), refresh);
+  const levels = useApi(`levels ${key}`, (s) => api.levels(params, s), refresh);
   const list = useApi(`alerts ${key} ${show}`, (s) => api.alerts({ ...params, acknowledged: show === 'open' ? 'false' : undefined, limit: 300 }, s), refresh);
 
   const alerts = useMemo(() => {
     const byId = new Map<number, Alert>();
     for (const a of list.data?.alerts ?? []) byId.set(a.id, a);
-    // Live alerts (newer) replace their stored copies; in a past range they do not belong.
-    if (url.range.kind === 'live') for (const a of live.alerts) if (!url.host || a.agentId === url.host) byId.set(a.id, a);
+    // The newest live copy of each alert (the ring is newest first) replaces the stored one when it
+    // is a later state; in a past range live alerts do not belong.
+    if (url.range.kind === 'live') {
+      const latest = new Map<number, Alert>();
+      for (const a of live.alerts) if (!latest.has(a.id)) latest.set(a.id, a);
+      for (const a of latest.values()) {
+        if (url.host && a.agentId !== url.host) continue;
+        const known = byId.get(a.id);
+        if (!known || newerAlert(a, known)) byId.set(a.id, a);
+      }
+    }
     return [...byId.values()]
       .filter((a) => show === 'all' || (!a.acknowledgedAt && !acked[a.id]))
       .sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen));
@@ -64,15 +74,26 @@ export function Threats() {
   return (
     <div className="flex flex-col gap-3" data-testid="view-threats">
       <div className="grid grid-cols-3 gap-3">
-        {counts.data
-          ? levelCounts(counts.data.counts).map(({ level, count }) => (
-              <div key={level} className="panel px-3 py-2" data-testid={`level-count-${level}`} data-count={count}>
-                <p className="text-[10px] tracking-[0.16em] text-muted uppercase">{level} alerts</p>
-                <p className={`glow text-2xl font-semibold ${level === 'malicious' ? 'text-danger' : level === 'suspicious' ? 'text-amber' : 'text-neon'}`}>{formatExact(count)}</p>
-              </div>
-            ))
-          : [0, 1, 2].map((i) => <Skeleton key={i} className="h-16" />)}
+        {levels.data && counts.data
+          ? levelCounts(counts.data.counts).map(({ level, count }) => {
+              const flows = levels.data!.levels.find((l) => l.level === level);
+              const total = levels.data!.levels.reduce((s, l) => s + l.flows, 0);
+              return (
+                <div key={level} className="panel min-w-0 px-3 py-2" data-testid={`level-${level}`} data-flows={flows?.flows ?? 0} data-alerts={count}>
+                  <p className="truncate text-[10px] tracking-[0.16em] text-muted uppercase">{level} flows</p>
+                  <p className={`glow truncate text-lg font-semibold sm:text-2xl ${level === 'malicious' ? 'text-danger' : level === 'suspicious' ? 'text-amber' : 'text-neon'}`} title={`${formatExact(flows?.flows ?? 0)} flows, ${formatExact(flows?.packets ?? 0)} packets`}>
+                    {formatCount(flows?.flows ?? 0)}
+                  </p>
+                  <p className="truncate text-[11px] text-muted">
+                    {total > 0 ? `${(((flows?.flows ?? 0) / total) * 100).toFixed(total > 1000 ? 2 : 1)}% · ` : ''}
+                    {formatExact(count)} alert{count === 1 ? '' : 's'}
+                  </p>
+                </div>
+              );
+            })
+          : [0, 1, 2].map((i) => <Skeleton key={i} className="h-20" />)}
       </div>
+      {levels.error ? <ErrorState error={levels.error} onRetry={levels.reload} /> : null}
       {counts.error ? <ErrorState error={counts.error} onRetry={counts.reload} /> : null}
 
       <div className="grid grid-cols-1 gap-3 xl:grid-cols-[1fr_340px]">

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { geoStats, protocolStats, timeline, topTalkers, type StatsRange } from '../../db/stats-queries.js';
+import { geoStats, levelStats, protocolStats, timeline, topTalkers, type StatsRange } from '../../db/stats-queries.js';
 import { resolveHosts } from '../../db/agents-repo.js';
 import { parseRange, parseStep, type ParsedRange } from '../request-errors.js';
-import { ErrorResponse, GeoResponse, ProtocolsResponse, RangeQuery, TimelineQuery, TimelineResponse, TopTalkersQuery, TopTalkersResponse } from '../schemas.js';
+import { ErrorResponse, GeoResponse, LevelsResponse, ProtocolsResponse, RangeQuery, TimelineQuery, TimelineResponse, TopTalkersQuery, TopTalkersResponse } from '../schemas.js';
 import type { ApiDeps } from '../app.js';
 
 export const statsRoutes = (deps: ApiDeps): FastifyPluginAsyncZod =>
@@ -45,6 +45,23 @@ export const statsRoutes = (deps: ApiDeps): FastifyPluginAsyncZod =>
       async (req) => {
         const r = parseRange(req.query, Date.now());
         return { range: rangeOut(r), protocols: await protocolStats(deps.pool, await statsRange(r)) };
+      },
+    );
+
+    app.get(
+      '/stats/levels',
+      {
+        schema: {
+          summary: 'Flows per score level',
+          description: 'Flows, packets and bytes scored normal, suspicious and malicious (a threat-feed hit is malicious).',
+          tags: ['stats'],
+          querystring: RangeQuery,
+          response: { 200: LevelsResponse, 400: ErrorResponse },
+        },
+      },
+      async (req) => {
+        const r = parseRange(req.query, Date.now());
+        return { range: rangeOut(r), levels: await levelStats(deps.pool, await statsRange(r)) };
       },
     );
 
