@@ -73,7 +73,7 @@ export function Threats() {
 
   return (
     <div className="flex flex-col gap-3" data-testid="view-threats">
-      <div className="grid grid-cols-3 gap-3">
+      <div className="grid grid-cols-1 gap-3 sm:grid-cols-3">
         {levels.data && counts.data
           ? levelCounts(counts.data.counts).map(({ level, count }) => {
               const flows = levels.data!.levels.find((l) => l.level === level);
@@ -150,7 +150,7 @@ export function Threats() {
             </ul>
           )}
         </Panel>
-        <Panel title="Known-bad addresses" subtitle="threat-listed or behind a malicious alert (last 7 days)" testId="panel-bad">
+        <Panel title="Known-bad addresses" subtitle="listed by a threat feed or reputation service (alerts of the last 7 days, and flows seen since)" testId="panel-bad">
           {bad.size === 0 ? (
             <EmptyState title="None seen" hint="Set THREAT_FEEDS (FireHOL, Spamhaus DROP…) on the collector to mark listed addresses." />
           ) : (
