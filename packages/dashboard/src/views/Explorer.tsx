@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError } from '../lib/api.js';
-import { useLive, useLiveConnection } from '../lib/console-state.js';
+import { useBadAddresses, useLive, useLiveConnection } from '../lib/console-state.js';
 import { formatExact } from '../lib/format.js';
 import { rangeToApi } from '../lib/time-range.js';
 import { pivotQuery, term } from '../lib/transforms.js';
@@ -89,6 +89,10 @@ export function Explorer() {
     for (const f of pages.flows) if (!seen.has(f.flowId)) out.push(f);
     return out;
   }, [isLive, live.flows, pages.flows, url.host]);
+
+  // A feed-listed address in these flows is marked everywhere, not only where an alert named it.
+  const bad = useBadAddresses();
+  useEffect(() => bad.add([], rows), [bad, rows]);
 
   const onEndReached = useCallback(() => {
     if (!pages.loading && !pages.done && !pages.error && pages.cursor) load(pages.cursor, false);
