@@ -78,31 +78,46 @@ Environment: NATS_URL and DATABASE_URL use existing servers instead of the embed
 
 const children = new Set();
 let stopping = false;
+/**
+ * Stops in dependency order: agents first (they flush their last flows to NATS), then the
+ * collector (it stores what it holds), then NATS, and the database last.
+ */
 function stopAll(code = 0) {
   if (stopping) return;
   stopping = true;
   say('stopping…');
-  for (const c of children) c.kill('SIGTERM');
   const deadline = setTimeout(() => {
     for (const c of children) c.kill('SIGKILL');
     stopPostgres();
     process.exit(code);
-  }, 10_000);
-  const check = setInterval(() => {
-    if ([...children].every((c) => c.exitCode !== null || c.signalCode !== null)) {
-      clearInterval(check);
-      clearTimeout(deadline);
-      // The database goes last: the collector stores what it holds before it exits.
-      stopPostgres();
-      process.exit(code);
-    }
-  }, 100);
+  }, 20_000);
+  const exited = (c) => c.exitCode !== null || c.signalCode !== null;
+  const stage = (order) =>
+    new Promise((done) => {
+      const group = [...children].filter((c) => c.stopOrder === order);
+      for (const c of group) c.kill('SIGTERM');
+      const check = setInterval(() => {
+        if (group.every(exited)) {
+          clearInterval(check);
+          done();
+        }
+      }, 50);
+    });
+  (async () => {
+    for (const order of [0, 1, 2]) await stage(order);
+    clearTimeout(deadline);
+    stopPostgres();
+    process.exit(code);
+  })();
 }
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
+/** `stopOrder`: 0 agents, 1 the collector, 2 NATS (see stopAll). */
 function run(name, cmd, argv, opts = {}) {
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  const { stopOrder = 1, onExit: _onExit, ...spawnOpts } = opts;
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'], ...spawnOpts });
+  child.stopOrder = stopOrder;
   child.on('error', (err) => {
     children.delete(child);
     die(`cannot start ${name} (${cmd}): ${err.code === 'ENOENT' ? 'not found; run `npm start`, which installs it' : err.message}`);
@@ -150,7 +165,7 @@ async function startNats() {
   mkdirSync(store, { recursive: true });
   const logFile = join(root, 'var/log/nats-server.log');
   mkdirSync(dirname(logFile), { recursive: true });
-  run('nats-server', bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store, '-n', 'nta-embedded', '-l', logFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  run('nats-server', bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store, '-n', 'nta-embedded', '-l', logFile], { stdio: ['ignore', 'ignore', 'inherit'], stopOrder: 2 });
   if (!(await waitForPort(port, 15_000))) die(`nats-server did not start on port ${port}`);
   const url = `nats://127.0.0.1:${port}`;
   say(`NATS JetStream   ${url}   (data in var/nats, log in var/log/nats-server.log)`);
@@ -218,6 +233,7 @@ function startReplay(natsUrl, file, why) {
   say(`${why}: replaying ${file} at speed ${args.speed}, packet times shifted to now`);
   const loop = () =>
     run('agent', process.execPath, [agentCli, 'read', file, '--nats', natsUrl, '--speed', args.speed, '--shift-to-now', '--agent-id', 'local-replay', '--spool-dir', join(root, 'var/spool/local-replay')], {
+      stopOrder: 0,
       onExit: (code) => (code === 0 ? loop() : stopAll(1)),
     });
   loop();
@@ -262,7 +278,7 @@ async function main() {
         const agentArgs = ['capture', '--nats', natsUrl, '--agent-id', 'local', '--spool-dir', join(root, 'var/spool/local')];
         if (args.interface) agentArgs.push('--interface', args.interface);
         if (args.filter) agentArgs.push('--filter', args.filter);
-        run('agent', process.execPath, ['--max-semi-space-size=1', agentCli, ...agentArgs]);
+        run('agent', process.execPath, ['--max-semi-space-size=1', agentCli, ...agentArgs], { stopOrder: 0 });
       }
     }
   }
