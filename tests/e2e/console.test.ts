@@ -17,6 +17,7 @@ import { agentRead, startInProcessCollector, startServers, waitFor, type InProce
 import { buildTrafficPcap, type TrafficTruth } from '../helpers/traffic-pcap.js';
 import { collectPageErrors, launchChromium, screenshotContent } from '../helpers/browser.js';
 import { publishBatches } from '../helpers/flow-batches.js';
+import { hostStatsSubject } from '@nta/shared';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/console/', import.meta.url));
 const VIEWPORTS = [
@@ -351,6 +352,26 @@ describe('console in Chromium', () => {
     await page.waitForFunction((n) => Number(document.querySelector('[data-testid="flow-count"]')?.getAttribute('data-count')) >= n + 120, before, { timeout: 30_000 });
     const hosts = await page.locator('[data-testid="flow-row"] > :nth-child(2)').allInnerTexts();
     expect(hosts).toContain('e2e-live.test');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('live: a host-statistics second published while the overview is open is drawn in its rate chart and protocol mix', async () => {
+    const { page, errors } = await open('overview');
+    await page.waitForSelector('[data-testid="connection"][data-status="open"]');
+    const nc = await connect({ servers: servers.nats.url });
+    const packets = 4321;
+    try {
+      const t = Math.floor(Date.now() / 1000) * 1000 - 1000;
+      const pb = (n: number) => ({ packets: n, bytes: n * 100 });
+      const batch = { v: 1, agentId: 'e2e-stats', hostname: 'e2e-stats.test', seconds: [{ tsMs: t, packets, bytes: packets * 100, protocols: { tcp: pb(4000), udp: pb(300), icmp: pb(21), other: pb(0) }, topTalkers: [] }] };
+      nc.publish(hostStatsSubject('e2e-stats'), JSON.stringify(batch));
+      await nc.flush();
+    } finally {
+      await nc.close();
+    }
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="rate-chart"]')?.getAttribute('data-packets')) >= n, packets, { timeout: 30_000 });
+    expect(Number(await page.getByTestId('protocol-row-icmp').getAttribute('data-packets'))).toBeGreaterThanOrEqual(21);
     expect(errors).toEqual([]);
     await page.close();
   });
