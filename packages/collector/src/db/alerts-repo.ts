@@ -134,7 +134,6 @@ export async function acknowledgeAlert(pool: Pool, id: number, by: string | null
   return (await getAlerts(pool, [id]))[0] ?? null;
 }
 
-/** Counts by level in [from, to), for the threat overview. */
 /** Alerts per level in the range, for the same host, kind and acknowledgement filters as the list. */
 export async function alertCountsByLevel(pool: Pool, fromMs: number, toMs: number, agentIds?: string[], filters: { kind?: string; acknowledged?: boolean } = {}): Promise<Record<string, number>> {
   const params: unknown[] = [new Date(fromMs).toISOString(), new Date(toMs).toISOString()];
