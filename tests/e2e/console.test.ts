@@ -208,6 +208,13 @@ describe('console in Chromium', () => {
     await page.mouse.move(...(await pointInside(page, 'AU')));
     await page.waitForFunction(() => document.querySelector('[data-testid="map-tooltip"]')?.textContent?.includes('Australia'));
     expect(await page.getByTestId('map-tooltip').innerText()).toContain('no traffic in this range');
+    // From the keyboard: a country with traffic takes focus, shows its tooltip, Enter opens its flows.
+    await page.mouse.move(0, 0);
+    await usPath.focus();
+    await page.waitForFunction(() => document.querySelector('[data-testid="map-tooltip"]')?.textContent?.includes('United States'));
+    expect(await usPath.getAttribute('aria-label')).toContain(`${us!.packets.toLocaleString('en-US')} packets`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => location.hash.startsWith('#/explorer') && new URLSearchParams(location.hash.split('?')[1]).get('q') === 'country:US');
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -80,6 +80,13 @@ export function WorldMap({ geo, points, onSelect }: { geo: GeoSplit; points: rea
     setHover({ ...h, x: e.clientX - box.left, y: e.clientY - box.top, width: box.width, height: box.height });
   };
 
+  const placeAtShape = (el: SVGGraphicsElement, h: Omit<Hover, 'x' | 'y'>) => {
+    const svgBox = el.ownerSVGElement?.getBoundingClientRect();
+    const box = el.getBoundingClientRect();
+    if (!svgBox) return;
+    setHover({ ...h, x: box.left + box.width / 2 - svgBox.left, y: box.top + box.height / 2 - svgBox.top, width: svgBox.width, height: svgBox.height });
+  };
+
   return (
     <div className="relative w-full" data-testid="world-map">
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} className="h-auto w-full" role="img" aria-label="Traffic by country">
@@ -99,10 +106,22 @@ export function WorldMap({ geo, points, onSelect }: { geo: GeoSplit; points: rea
               strokeWidth={threat ? 1 : 0.5}
               data-country={s.alpha2 ?? ''}
               data-threat={threat ? 'true' : undefined}
-              className="cursor-pointer transition-[fill] hover:brightness-150"
+              className="cursor-pointer transition-[fill] outline-none hover:brightness-150 focus-visible:brightness-150 focus-visible:[stroke:#39ff88] focus-visible:[stroke-width:1.5]"
               onMouseMove={(e) => place(e, { name: s.name, alpha2: s.alpha2, stats })}
               onMouseLeave={() => setHover(null)}
               onClick={() => s.alpha2 && stats && onSelect?.(s.alpha2)}
+              // Countries with traffic are reachable by keyboard: focus shows the tooltip, Enter opens their flows.
+              tabIndex={stats ? 0 : undefined}
+              role={stats ? 'button' : undefined}
+              aria-label={stats ? `${s.name}: ${formatExact(stats.addresses)} addresses, ${formatExact(stats.packets)} packets${stats.threatFlows > 0 ? `, ${formatExact(stats.threatFlows)} threat flows` : ''}` : undefined}
+              onFocus={(e) => placeAtShape(e.currentTarget, { name: s.name, alpha2: s.alpha2, stats })}
+              onBlur={() => setHover(null)}
+              onKeyDown={(e) => {
+                if ((e.key === 'Enter' || e.key === ' ') && s.alpha2 && stats) {
+                  e.preventDefault();
+                  onSelect?.(s.alpha2);
+                }
+              }}
             />
           );
         })}
