@@ -70,7 +70,7 @@ function hoverStyle(h: { x: number; y: number; width?: number; height?: number }
   return { left: h.x + (flipX ? -14 : 14), top: h.y + (flipY ? -14 : 14), transform: `translate(${flipX ? '-100%' : '0'}, ${flipY ? '-100%' : '0'})` };
 }
 
-export function WorldMap({ geo, points, onSelect }: { geo: GeoSplit; points: readonly MapPoint[]; onSelect?(alpha2: string): void }) {
+export function WorldMap({ geo, points, maliciousCountries = new Set(), onSelect }: { geo: GeoSplit; points: readonly MapPoint[]; maliciousCountries?: ReadonlySet<string>; onSelect?(alpha2: string): void }) {
   const shapes = useMemo(countryShapes, []);
   const graticule = useMemo(() => path(geoGraticule10()) ?? '', []);
   const [hover, setHover] = useState<Hover | null>(null);
@@ -94,7 +94,7 @@ export function WorldMap({ geo, points, onSelect }: { geo: GeoSplit; points: rea
         <path d={graticule} fill="none" stroke="#39ff8812" />
         {shapes.map((s) => {
           const stats = s.alpha2 ? geo.countries.get(s.alpha2) : undefined;
-          const threat = (stats?.threatFlows ?? 0) > 0;
+          const threat = (stats?.threatFlows ?? 0) > 0 || (s.alpha2 !== null && maliciousCountries.has(s.alpha2));
           const k = stats ? trafficIntensity(stats.bytes, geo.maxBytes) : 0;
           const fill = threat ? `rgba(255,77,109,${0.35 + 0.55 * k})` : stats ? `rgba(57,255,136,${0.12 + 0.78 * k})` : '#1a2c23';
           return (
@@ -163,6 +163,12 @@ export function WorldMap({ geo, points, onSelect }: { geo: GeoSplit; points: rea
                   <dd className="text-right tabular-nums">{formatBytes(hover.stats.bytes)}</dd>
                   <dt className="text-muted">flows</dt>
                   <dd className="text-right tabular-nums">{formatExact(hover.stats.flows)}</dd>
+                  {hover.alpha2 && maliciousCountries.has(hover.alpha2) ? (
+                    <>
+                      <dt className="text-danger">malicious</dt>
+                      <dd className="text-right text-danger">flows seen</dd>
+                    </>
+                  ) : null}
                   {hover.stats.threatFlows > 0 ? (
                     <>
                       <dt className="text-danger">threat flows</dt>

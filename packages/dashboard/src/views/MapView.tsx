@@ -35,6 +35,16 @@ export function threatPoints(flows: readonly Flow[]): MapPoint[] {
   return out;
 }
 
+/** Countries at either end of a malicious flow (feed hits are counted by the API's threatFlows already). */
+export function maliciousCountries(flows: readonly Flow[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const f of flows) {
+    if (f.level !== 'malicious') continue;
+    for (const c of [f.srcCountry, f.dstCountry]) if (c && /^[A-Za-z]{2}$/.test(c)) out.add(c.toUpperCase());
+  }
+  return out;
+}
+
 export function MapView() {
   const [url, setUrl] = useUrlState();
   const params = { ...rangeToApi(url.range), host: url.host || undefined };
@@ -44,13 +54,14 @@ export function MapView() {
   const bad = useApi(`badflows ${key}`, (s) => api.flows({ ...params, q: 'threat:true or level:malicious', limit: 500 }, s), refresh);
   const split = useMemo(() => splitGeo(geo.data?.countries ?? []), [geo.data]);
   const points = useMemo(() => threatPoints(bad.data?.flows ?? []), [bad.data]);
+  const malicious = useMemo(() => maliciousCountries(bad.data?.flows ?? []), [bad.data]);
   const ranked = [...split.countries.values()].sort((a, b) => b.bytes - a.bytes);
   const pivot = (code: string) => setUrl({ view: 'explorer', q: term('country', code) });
 
   return (
     <div className="grid grid-cols-1 gap-3 xl:grid-cols-[1fr_360px]" data-testid="view-map">
-      <Panel title="World" subtitle="bytes by country (log scale); red: traffic with threat-listed addresses" testId="panel-map">
-        {geo.error ? <ErrorState error={geo.error} onRetry={geo.reload} /> : !geo.data ? <Skeleton className="aspect-[2/1] h-auto" /> : <WorldMap geo={split} points={points} onSelect={pivot} />}
+      <Panel title="World" subtitle="bytes by country (log scale); red: threat-listed addresses or malicious flows" testId="panel-map">
+        {geo.error ? <ErrorState error={geo.error} onRetry={geo.reload} /> : !geo.data ? <Skeleton className="aspect-[2/1] h-auto" /> : <WorldMap geo={split} points={points} maliciousCountries={malicious} onSelect={pivot} />}
         <p className="mt-2 text-[10px] text-muted">
           Map: Natural Earth via world-atlas. {bad.data ? `${points.length} known-bad endpoint${points.length === 1 ? '' : 's'} with coordinates shown.` : ''}
         </p>
