@@ -1,5 +1,5 @@
 /**
- * Starts a real nats-server (JetStream on, loopback, ephemeral port) for tests, in the
+ * Starts a real nats-server (JetStream on, loopback unless told otherwise, ephemeral port) for tests, in the
  * manner of nats.js's `nst/` harness: `-p -1` plus `--ports_file_dir`, then the port it
  * chose is kept so `restart()` comes back on the same port with the same store dir.
  */
@@ -12,7 +12,7 @@ import { join, delimiter } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface NatsServerHandle {
-  /** `nats://127.0.0.1:<port>` */
+  /** `nats://<host>:<port>` */
   readonly url: string;
   readonly port: number;
   readonly storeDir: string;
@@ -27,6 +27,8 @@ export interface NatsServerHandle {
 }
 
 export interface StartNatsServerOptions {
+  /** The address to listen on; default 127.0.0.1 (a network namespace needs a bridge address). */
+  host?: string;
   /** A fixed port; default: the server picks a free one (`-p -1`). */
   port?: number;
   /** JetStream store dir; default: a fresh temporary directory removed by cleanup(). */
@@ -77,12 +79,13 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
   tempDirs.add(portsDir);
   if (ownsStore) tempDirs.add(storeDir);
   const startTimeoutMs = opts.startTimeoutMs ?? 15_000;
+  const host = opts.host ?? '127.0.0.1';
   let port = opts.port ?? -1;
   let child: ChildProcess | undefined;
   let stderrTail = '';
 
   async function launch(): Promise<void> {
-    const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir];
+    const args = ['-a', host, '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir];
     const proc = spawn(bin, [...args, ...(opts.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     running.add(proc);
@@ -109,11 +112,11 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
           // written but not complete yet: read again next round
         }
       }
-      if (port > 0 && (await acceptsConnections(port))) return;
+      if (port > 0 && (await acceptsConnections(host, port))) return;
       await sleep(25);
     }
     proc.kill('SIGKILL');
-    throw new Error(`nats-server did not accept connections within ${startTimeoutMs} ms:\n${stderrTail}`);
+    throw new Error(`nats-server did not accept connections on ${host} within ${startTimeoutMs} ms:\n${stderrTail}`);
   }
 
   async function stop(): Promise<void> {
@@ -131,7 +134,7 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
 
   return {
     get url() {
-      return `nats://127.0.0.1:${port}`;
+      return `nats://${host}:${port}`;
     },
     get port() {
       return port;
@@ -155,10 +158,10 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
   };
 }
 
-/** True when something on 127.0.0.1:port accepts a TCP connection and sends the NATS INFO line. */
-function acceptsConnections(port: number): Promise<boolean> {
+/** True when something on host:port accepts a TCP connection and sends the NATS INFO line. */
+function acceptsConnections(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port });
+    const socket = tcpConnect({ host, port });
     const done = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);

@@ -11,13 +11,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exitCleanup } from './exit-cleanup.js';
-import { natsServerBin, type NatsServerHandle } from './nats-server.js';
+import { startNatsServer, type NatsServerHandle } from './nats-server.js';
 
 /** Fixed ports of the traffic peer inside each namespace (the namespace is private, so no clash). */
 export const PEER_TCP_PORT = 7000;
@@ -274,93 +273,11 @@ export function spawnInHost(host: FleetHost, argv: readonly string[], opts: { en
 
 /**
  * A nats-server with JetStream listening on the bridge address only, so the namespaces reach
- * it (tests/helpers/nats-server.ts binds loopback, which a namespace cannot reach).
+ * it. Its store dir is named after this process, so sweepLeftovers() finds and kills the
+ * server of a run that was killed outright.
  */
-export async function startBridgeNats(address: string, startTimeoutMs = 15_000): Promise<NatsServerHandle> {
-  processes.install();
-  const bin = natsServerBin();
-  const storeDir = tempDir('nats');
-  const portsDir = tempDir('ports');
-  let port = -1;
-  let child: ChildProcess | undefined;
-
-  async function launch(): Promise<void> {
-    const proc = spawn(bin, ['-a', address, '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child = proc;
-    processes.running.add(proc);
-    proc.once('exit', () => processes.running.delete(proc));
-    let stderr = '';
-    proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
-    const deadline = Date.now() + startTimeoutMs;
-    while (Date.now() < deadline) {
-      const failed = await Promise.race([spawnError, sleep(25, undefined)]);
-      if (failed) throw new Error(`cannot run nats-server ${bin}: ${failed.message} (set NTA_NATS_SERVER or run scripts/setup.sh --test)`);
-      if (proc.exitCode !== null) throw new Error(`nats-server exited during start (code ${proc.exitCode}):\n${stderr}`);
-      const file = port === -1 ? readdirSync(portsDir).find((f) => f.endsWith(`_${proc.pid}.ports`)) : undefined;
-      if (file) {
-        try {
-          const first = (JSON.parse(readFileSync(join(portsDir, file), 'utf8')) as { nats?: string[] }).nats?.[0];
-          if (first) port = Number(new URL(first).port);
-        } catch {
-          // not completely written yet
-        }
-      }
-      if (port > 0 && (await sendsInfo(address, port))) return;
-    }
-    proc.kill('SIGKILL');
-    throw new Error(`nats-server did not accept connections on ${address} within ${startTimeoutMs} ms:\n${stderr}`);
-  }
-
-  async function stop(): Promise<void> {
-    const proc = child;
-    child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-
-  await launch();
-  return {
-    get url() {
-      return `nats://${address}:${port}`;
-    },
-    get port() {
-      return port;
-    },
-    storeDir,
-    get pid() {
-      return child?.pid;
-    },
-    stop,
-    async restart() {
-      await stop();
-      await launch();
-    },
-    async cleanup() {
-      await stop();
-      for (const dir of [storeDir, portsDir]) {
-        rmSync(dir, { recursive: true, force: true });
-        processes.tempDirs.delete(dir);
-      }
-    },
-  };
-}
-
-function sendsInfo(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host, port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('data', (data) => done(data.toString('latin1').startsWith('INFO')));
-    socket.once('error', () => done(false));
-  });
+export function startBridgeNats(address: string, startTimeoutMs = 15_000): Promise<NatsServerHandle> {
+  return startNatsServer({ host: address, storeDir: tempDir('nats'), startTimeoutMs });
 }
 
 /** A temporary directory removed at exit (e.g. an agent's spool); named after this process for sweepLeftovers. */
