@@ -42,10 +42,37 @@ export function FlowTable({ flows, onPivot, onSelect, selectedId, onEndReached, 
     onSelect(f);
   };
 
+  /** What every row is, in either layout: a focusable item that opens the flow's details, toned by its level. */
+  const rowProps = (f: Flow, heightPx: number, startPx: number) => ({
+    role: 'listitem',
+    'data-testid': 'flow-row',
+    'data-flow-id': f.flowId,
+    tabIndex: 0,
+    'aria-label': `${f.proto} flow ${f.src} port ${f.sport} to ${f.dst} port ${f.dport}; Enter for details`,
+    'aria-current': selectedId === f.flowId ? ('true' as const) : undefined,
+    onClick: () => onSelect(f),
+    onKeyDown: (e: React.KeyboardEvent) => openOnKey(e, f),
+    style: { height: heightPx, transform: `translateY(${startPx}px)` },
+  });
+  const tone = (f: Flow, stripe: boolean) =>
+    `${selectedId === f.flowId ? 'bg-neon/10' : stripe ? 'bg-white/[0.015]' : ''} ${f.level === 'malicious' ? 'shadow-[inset_2px_0_0_#ff4d6d]' : f.level === 'suspicious' ? 'shadow-[inset_2px_0_0_#ffc640]' : ''}`;
+
   const pivot = (field: string, value: string | number) => (e?: React.MouseEvent) => {
     e?.stopPropagation();
     onPivot(term(field, value));
   };
+
+  /** An address and, unless ICMP (whose "ports" are type and code), its port: each a pivot. */
+  const endpoint = (f: Flow, addr: string, portField: 'sport' | 'dport', port: number) => (
+    <span className="flex min-w-0 items-center">
+      <Address addr={addr} onPivot={(a) => onPivot(term('ip', a))} />
+      {f.proto !== 'icmp' && f.proto !== 'icmpv6' ? (
+        <button type="button" className="shrink-0 text-muted hover:text-neon hover:underline" onClick={pivot(portField, port)}>
+          :{port}
+        </button>
+      ) : null}
+    </span>
+  );
 
   if (compact) {
     return (
@@ -58,15 +85,8 @@ export function FlowTable({ flows, onPivot, onSelect, selectedId, onEndReached, 
               return (
                 <div
                   key={f.flowId}
-                  role="listitem"
-                  data-testid="flow-row"
-                  data-flow-id={f.flowId}
-                  tabIndex={0}
-                  aria-label={`${f.proto} flow ${f.src} port ${f.sport} to ${f.dst} port ${f.dport}; Enter for details`}
-                  onClick={() => onSelect(f)}
-                  onKeyDown={(e) => openOnKey(e, f)}
-                  className={`absolute top-0 left-0 flex w-full cursor-pointer flex-col justify-center gap-0.5 border-b border-edge/40 px-2 text-[12px] ${selectedId === f.flowId ? 'bg-neon/10' : ''} ${f.level === 'malicious' ? 'shadow-[inset_2px_0_0_#ff4d6d]' : f.level === 'suspicious' ? 'shadow-[inset_2px_0_0_#ffc640]' : ''}`}
-                  style={{ height: CARD_PX, transform: `translateY(${it.start}px)` }}
+                  {...rowProps(f, CARD_PX, it.start)}
+                  className={`absolute top-0 left-0 flex w-full cursor-pointer flex-col justify-center gap-0.5 border-b border-edge/40 px-2 text-[12px] ${tone(f, false)}`}
                 >
                   <div className="flex items-center gap-2 text-[11px] text-muted">
                     <span className="tabular-nums">{formatTime(f.firstSeen)}</span>
@@ -114,16 +134,8 @@ export function FlowTable({ flows, onPivot, onSelect, selectedId, onEndReached, 
               return (
                 <div
                   key={f.flowId}
-                  role="listitem"
-                  data-testid="flow-row"
-                  data-flow-id={f.flowId}
-                  tabIndex={0}
-                  aria-label={`${f.proto} flow ${f.src} port ${f.sport} to ${f.dst} port ${f.dport}; Enter for details`}
-                  aria-current={selectedId === f.flowId ? 'true' : undefined}
-                  onClick={() => onSelect(f)}
-                  onKeyDown={(e) => openOnKey(e, f)}
-                  className={`absolute top-0 left-0 grid w-full ${COLUMNS} cursor-pointer items-center gap-2 border-b border-edge/40 px-2 text-[12px] hover:bg-neon/5 ${selectedId === f.flowId ? 'bg-neon/10' : it.index % 2 ? 'bg-white/[0.015]' : ''} ${f.level === 'malicious' ? 'shadow-[inset_2px_0_0_#ff4d6d]' : f.level === 'suspicious' ? 'shadow-[inset_2px_0_0_#ffc640]' : ''}`}
-                  style={{ height: ROW_PX, transform: `translateY(${it.start}px)` }}
+                  {...rowProps(f, ROW_PX, it.start)}
+                  className={`absolute top-0 left-0 grid w-full ${COLUMNS} cursor-pointer items-center gap-2 border-b border-edge/40 px-2 text-[12px] hover:bg-neon/5 ${tone(f, it.index % 2 === 1)}`}
                 >
                   <span className="text-muted tabular-nums" title={f.firstSeen}>
                     {formatTime(f.firstSeen)}
@@ -134,22 +146,8 @@ export function FlowTable({ flows, onPivot, onSelect, selectedId, onEndReached, 
                   <button type="button" className="text-left uppercase hover:text-neon hover:underline" onClick={pivot('proto', f.proto)}>
                     {f.proto}
                   </button>
-                  <span className="flex min-w-0 items-center">
-                    <Address addr={f.src} onPivot={(a) => onPivot(term('ip', a))} />
-                    {f.proto !== 'icmp' && f.proto !== 'icmpv6' ? (
-                      <button type="button" className="shrink-0 text-muted hover:text-neon hover:underline" onClick={pivot('sport', f.sport)}>
-                        :{f.sport}
-                      </button>
-                    ) : null}
-                  </span>
-                  <span className="flex min-w-0 items-center">
-                    <Address addr={f.dst} onPivot={(a) => onPivot(term('ip', a))} />
-                    {f.proto !== 'icmp' && f.proto !== 'icmpv6' ? (
-                      <button type="button" className="shrink-0 text-muted hover:text-neon hover:underline" onClick={pivot('dport', f.dport)}>
-                        :{f.dport}
-                      </button>
-                    ) : null}
-                  </span>
+                  {endpoint(f, f.src, 'sport', f.sport)}
+                  {endpoint(f, f.dst, 'dport', f.dport)}
                   <span className="text-right tabular-nums">{formatExact(f.packets)}</span>
                   <span className="text-right tabular-nums" title={`${formatExact(f.bytes)} bytes`}>
                     {formatBytes(f.bytes)}
