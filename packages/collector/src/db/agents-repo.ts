@@ -4,6 +4,7 @@ import type { Pool } from './pool.js';
 import { toNumber } from './pool.js';
 import type { PartitionManager } from './partitions.js';
 import { dayStartMs } from './partitions.js';
+import type { ApiAgent } from '@nta/shared/api';
 
 export async function upsertHeartbeat(pool: Pool, hb: Heartbeat): Promise<void> {
   // A heartbeat that arrives late (after a newer one) must not roll the registry back.
@@ -47,21 +48,7 @@ export async function ensureAgents(pool: Pool, agents: ReadonlyMap<string, strin
   );
 }
 
-export interface AgentRow {
-  agentId: string;
-  hostname: string;
-  version: string;
-  mode: string | null;
-  firstSeen: string;
-  lastSeen: string;
-  status: 'online' | 'stale';
-  heartbeatIntervalMs: number;
-  rates: { packetsPerS: number; bytesPerS: number; flowsPerS: number };
-  totals: { packets: number; bytes: number; flows: number };
-  capture: { received: number; dropped: number; ifDropped: number };
-  interfaces: unknown[];
-  spool: Record<string, number>;
-}
+export type AgentRow = ApiAgent;
 
 export async function listAgents(pool: Pool, nowMs: number, staleAfterIntervals: number): Promise<AgentRow[]> {
   const r = await pool.query(`SELECT * FROM agents ORDER BY hostname, agent_id`);

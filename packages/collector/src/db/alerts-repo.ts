@@ -3,6 +3,7 @@ import type { AlertCandidate } from '../types.js';
 import { Level } from '../types.js';
 import type { Pool, PoolClient } from './pool.js';
 import { toNumber } from './pool.js';
+import type { ApiAlert } from '@nta/shared/api';
 
 export function alertDedupKey(a: AlertCandidate, dedupMs: number): string {
   return `${a.kind}|${a.agentId}|${a.subject}|${Math.floor(a.firstSeenMs / dedupMs)}`;
@@ -48,24 +49,7 @@ export async function upsertAlerts(client: PoolClient, alerts: readonly AlertCan
   return ids;
 }
 
-export interface AlertRow {
-  id: number;
-  kind: string;
-  level: 'normal' | 'suspicious' | 'malicious';
-  agentId: string;
-  hostname: string;
-  subject: string;
-  target: string | null;
-  detector: string;
-  summary: string;
-  evidence: Record<string, unknown>;
-  firstSeen: string;
-  lastSeen: string;
-  occurrences: number;
-  flowIds: string[];
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-}
+export type AlertRow = ApiAlert;
 
 const LEVEL_NAMES = ['normal', 'suspicious', 'malicious'] as const;
 

@@ -4,6 +4,7 @@
  * skip nor repeat rows that share a timestamp.
  */
 import { toNumber, type Pool } from './pool.js';
+import type { ApiFlow } from '@nta/shared/api';
 
 export interface FlowSearch {
   fromMs: number;
@@ -21,45 +22,8 @@ export interface FlowCursor {
   flowId: string;
 }
 
-export interface FlowRow {
-  flowId: string;
-  agentId: string;
-  hostname: string | null;
-  firstSeen: string;
-  lastSeen: string;
-  family: number;
-  ipProto: number;
-  proto: string;
-  src: string;
-  dst: string;
-  sport: number;
-  dport: number;
-  vlan: number | null;
-  packetsToDst: number;
-  packetsToSrc: number;
-  bytesToDst: number;
-  bytesToSrc: number;
-  packets: number;
-  bytes: number;
-  tcpFlagsToDst: number;
-  tcpFlagsToSrc: number;
-  endReason: string;
-  dnsQuery: string | null;
-  dnsQueryType: number | null;
-  dnsRcode: number | null;
-  httpMethod: string | null;
-  httpHost: string | null;
-  tlsSni: string | null;
-  tlsAlpn: string | null;
-  durationMs: number;
-  srcCountry: string | null;
-  dstCountry: string | null;
-  srcAsn: number | null;
-  dstAsn: number | null;
-  score: number;
-  level: 'normal' | 'suspicious' | 'malicious';
-  threat: string | null;
-}
+/** A flow as the API returns it (read-time GeoIP detail is added by the route). */
+export type FlowRow = Omit<ApiFlow, 'srcGeo' | 'dstGeo'>;
 
 const LEVEL_NAMES = ['normal', 'suspicious', 'malicious'] as const;
 
