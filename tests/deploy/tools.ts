@@ -4,36 +4,14 @@
  * the command that installs it: these checks are never skipped.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isExecutable, ntaCacheDir, onPath } from '../helpers/executables.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
 
 const INSTALL_HINT = 'run `bash scripts/deploy-tools.sh` (as root or with sudo) to install the deployment validators';
-
-/** Same rule as scripts/lib.sh: NTA_CACHE_DIR, else $XDG_CACHE_HOME/nta, else ~/.cache/nta. */
-export function ntaCacheDir(): string {
-  return process.env.NTA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nta');
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir !== '' && isExecutable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
 
 interface ToolSpec {
   /** Environment variable that names the binary. */

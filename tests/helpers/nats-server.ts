@@ -4,11 +4,12 @@
  * chose is kept so `restart()` comes back on the same port with the same store dir.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
-import { tmpdir, homedir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { exitCleanup } from './exit-cleanup.js';
-import { join, delimiter } from 'node:path';
+import { join } from 'node:path';
+import { isExecutable, ntaCacheDir, onPath } from './executables.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface NatsServerHandle {
@@ -46,22 +47,7 @@ const { running, tempDirs } = cleanup;
 export function natsServerBin(): string {
   const fromEnv = process.env.NTA_NATS_SERVER;
   if (fromEnv) return fromEnv;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, 'nats-server');
-    if (isExecutable(candidate)) return candidate;
-  }
-  const cacheDir = process.env.NTA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nta');
-  return join(cacheDir, 'bin', 'nats-server');
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return onPath('nats-server') ?? join(ntaCacheDir(), 'bin', 'nats-server');
 }
 
 export async function startNatsServer(opts: StartNatsServerOptions = {}): Promise<NatsServerHandle> {

@@ -7,15 +7,16 @@
  * nats-server.ts: stop/start/kill act on it directly, and an exit hook shuts it down.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { exitCleanup } from './exit-cleanup.js';
+import { isExecutable, ntaCacheDir } from './executables.js';
 
 export type PostgresFlavor = 'postgres' | 'timescaledb';
 
@@ -61,10 +62,6 @@ const STDERR_TAIL_CHARS = 8000;
 const cleanup = exitCleanup('SIGQUIT');
 const { running, tempDirs } = cleanup;
 
-function cacheDir(): string {
-  return process.env.NTA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nta');
-}
-
 /** Same lookup as scripts/db.sh `postgres_bin_dir`: $NTA_PG_BIN, PostgreSQL 15, the newest installed. */
 export function postgresBinDir(): string {
   if (process.env.NTA_PG_BIN) return process.env.NTA_PG_BIN;
@@ -78,7 +75,7 @@ export function postgresBinDir(): string {
 
 /** Same lookup as scripts/db.sh `timescaledb_root`. */
 export function timescaledbRoot(): string {
-  return process.env.NTA_TIMESCALEDB_ROOT ?? join(cacheDir(), 'trixie');
+  return process.env.NTA_TIMESCALEDB_ROOT ?? join(ntaCacheDir(), 'trixie');
 }
 
 function safeReaddir(dir: string): string[] {
@@ -86,15 +83,6 @@ function safeReaddir(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
-  }
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 
