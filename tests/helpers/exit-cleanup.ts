@@ -10,6 +10,8 @@ import { rmSync } from 'node:fs';
 export interface ExitCleanup {
   readonly running: Set<ChildProcess>;
   readonly tempDirs: Set<string>;
+  /** Other things to undo first (network namespaces, bridges), each run once. */
+  readonly teardowns: Set<() => void>;
   /** Installs the exit and signal hooks (once). */
   install(): void;
 }
@@ -17,8 +19,17 @@ export interface ExitCleanup {
 export function exitCleanup(killSignal: NodeJS.Signals): ExitCleanup {
   const running = new Set<ChildProcess>();
   const tempDirs = new Set<string>();
+  const teardowns = new Set<() => void>();
   let installed = false;
   const cleanAll = (): void => {
+    for (const teardown of [...teardowns]) {
+      try {
+        teardown();
+      } catch {
+        // best effort at exit: the rest must still run
+      }
+    }
+    teardowns.clear();
     for (const child of running) child.kill(killSignal);
     running.clear();
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
@@ -27,6 +38,7 @@ export function exitCleanup(killSignal: NodeJS.Signals): ExitCleanup {
   return {
     running,
     tempDirs,
+    teardowns,
     install() {
       if (installed) return;
       installed = true;

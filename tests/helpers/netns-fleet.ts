@@ -119,26 +119,6 @@ function sweepLeftovers(): void {
   for (const dir of deadDirs) rmSync(dir, { recursive: true, force: true });
 }
 
-let liveFleets = new Set<Fleet>();
-let hooksInstalled = false;
-function installHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  const teardownAll = (): void => {
-    for (const fleet of liveFleets) fleet.teardown();
-    liveFleets = new Set();
-  };
-  process.on('exit', teardownAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      teardownAll();
-      process.removeListener(signal, onSignal);
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-}
-
 const writeSysctl = (ns: string | undefined, path: string, value: string): void => {
   const cmd = ['sh', '-c', `echo ${value} > ${path}`];
   const r = ns ? spawnSync('ip', ['netns', 'exec', ns, ...cmd]) : spawnSync(cmd[0]!, cmd.slice(1));
@@ -158,7 +138,7 @@ function freeSubnet(): string {
 /** Builds the namespaces, the veth pairs and the bridge; hosts get .1, .2, ...; the bridge .254. */
 export function createFleet(keys: readonly string[]): Fleet {
   assertFleetPossible();
-  installHooks();
+  processes.install();
   sweepLeftovers();
   const subnet = freeSubnet();
   const bridge = `nmh${process.pid}-br`;
@@ -179,10 +159,10 @@ export function createFleet(keys: readonly string[]): Fleet {
       for (const ns of made.splice(0)) removeNamespace(ns);
       if (bridgeMade) spawnSync('ip', ['link', 'del', bridge]);
       bridgeMade = false;
-      liveFleets.delete(fleet);
+      processes.teardowns.delete(fleet.teardown);
     },
   };
-  liveFleets.add(fleet);
+  processes.teardowns.add(fleet.teardown);
   try {
     ip('link', 'add', bridge, 'type', 'bridge');
     bridgeMade = true;
